@@ -1,0 +1,1 @@
+"""Sub-commands of ``statusflow``; each module has ``register(subparsers)``."""

@@ -1,0 +1,45 @@
+"""``statusflow`` with no command: the designer, ready to use.
+
+On the embedded default the first start creates the SQLite database with the demo
+shop and a local admin account, and the engine runs inside the designer's process, so
+a new user sees the product work without configuring anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from app.config import data_dir
+from app.context import Context
+from engine import demo
+from engine.errors import StatusFlowError
+from engine.governance.users import ensure_local_admin
+from engine.sources import registry
+from engine.storage.database import describe
+
+
+def _display_available() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def start(ctx: Context, _args: argparse.Namespace) -> int:
+    db = ctx.database()
+    if ctx.choice.embedded:
+        ensure_local_admin(db, ctx.actor)
+        if not registry.list_sources(db):
+            report = demo.install(db, actor=ctx.actor)
+            where = describe(db.url)
+            print(f"First start: created the demo shop ({report.orders} orders) in {where}.")
+    if not _display_available():
+        raise StatusFlowError(
+            "There is no screen to show the designer on (no DISPLAY). On a server, run "
+            "'statusflow engine' and use the other commands; see 'statusflow --help'."
+        )
+    from designer.app import run  # Qt loads only when the designer opens
+
+    outbox = data_dir() / "outbox.jsonl" if ctx.choice.embedded else None
+    return run(db, ctx.actor, secrets=ctx.secrets, outbox_path=outbox)

@@ -1,0 +1,137 @@
+"""``statusflow task``: the human task inbox — list, read, and decide tasks.
+
+Deciding only records the decision; the run itself moves on when an engine next
+runs, which is what the confirmation sentence tells the person.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from app.context import Context
+from engine import tasks
+from engine.governance.users import find_user
+from engine.runtime.runs import BLOCKING_TASKS
+
+DECISIONS = ("approve", "reject", "done", "abandon")
+STATE_SENTENCES = {
+    "approved": "The run continues when the engine next runs.",
+    "rejected": "The run takes its 'Rejected' branch when the engine next runs.",
+    "done": "The run continues when the engine next runs.",
+    "abandoned": "Its run ended as failed.",
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("task", help="your task inbox: approvals and manual work")
+    task_sub = parser.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+
+    listing = task_sub.add_parser("list", help="open tasks, soonest due first")
+    listing.add_argument("--mine", action="store_true", help="only tasks for you or your roles")
+    listing.add_argument("--all", action="store_true", help="decided tasks too")
+    listing.set_defaults(func=list_tasks)
+
+    show = task_sub.add_parser("show", help="a task's instructions, checklist and context")
+    show.add_argument("id", type=int)
+    show.set_defaults(func=show_task)
+
+    for decision in DECISIONS:
+        decide = task_sub.add_parser(decision, help=f"{decision} a task")
+        decide.add_argument("id", type=int)
+        decide.add_argument("--comment", default="", metavar="TEXT")
+        decide.set_defaults(func=decide_task, decision=decision)
+
+
+def roles_of(conn: Connection, username: str) -> tuple[str, ...]:
+    user = find_user(conn, username)
+    return user.roles if user is not None else ()
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _assignee(task: tasks.TaskInfo) -> str:
+    if task.assignee_user:
+        return task.assignee_user
+    return f"role {task.assignee_role}" if task.assignee_role else "anyone"
+
+
+def _due(task: tasks.TaskInfo, now: datetime) -> str:
+    if task.due_at is None:
+        return "no due time"
+    late = task.state == "open" and task.due_at < now
+    return _when(task.due_at) + ("  OVERDUE" if late else "")
+
+
+def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
+    db = ctx.database()
+    with db.read() as conn:
+        user = ctx.actor if args.mine else None
+        roles = roles_of(conn, ctx.actor) if args.mine else ()
+        found = tasks.list_tasks(conn, user=user, roles=roles, open_only=not args.all)
+    if not found:
+        print("No tasks are waiting." if not args.all else "There are no tasks.")
+    now = datetime.now(UTC)
+    for task in found:
+        state = f"  [{task.state}]" if args.all else ""
+        print(
+            f"{task.id:>5}  {tasks.KIND_WORDS[task.kind]:<15} {task.title}  — "
+            f"{_assignee(task)}, {_due(task, now)}{state}"
+        )
+    return 0
+
+
+def _context_lines(task: tasks.TaskInfo) -> list[str]:
+    context = task.context
+    lines = []
+    if context.get("source") and context.get("record_key"):
+        lines.append(f"Record: {context['source']} {context['record_key']}")
+    if context.get("error"):
+        lines.append(f"What went wrong: {context['error']}")
+    record = context.get("record") or {}
+    if record:
+        lines.append("Record fields:")
+        lines.extend(f"  {name}: {value}" for name, value in record.items())
+    return lines
+
+
+def show_task(ctx: Context, args: argparse.Namespace) -> int:
+    with ctx.database().read() as conn:
+        task = tasks.get_task(conn, args.id)
+    lines = [
+        f"Task {task.id} ({tasks.KIND_WORDS[task.kind]}, {task.state}): {task.title}",
+        f"Assigned to {_assignee(task)}; due: {_due(task, datetime.now(UTC))}",
+    ]
+    if task.instructions:
+        lines += ["", task.instructions]
+    if task.checklist:
+        lines += ["", "Checklist:", *(f"  [ ] {item}" for item in task.checklist)]
+    extra = _context_lines(task)
+    if extra:
+        lines += ["", *extra]
+    if task.decided_by and task.decided_at:
+        said = f": {task.comment}" if task.comment else ""
+        lines += [
+            "",
+            f"{task.state.capitalize()} by {task.decided_by} on {_when(task.decided_at)}{said}",
+        ]
+    elif task.state == "open":
+        choices = " or ".join(
+            f"'statusflow task {d} {task.id}'" for d in tasks.DECISIONS[task.kind]
+        )
+        lines += ["", f"Decide with {choices}."]
+    print("\n".join(lines))
+    return 0
+
+
+def decide_task(ctx: Context, args: argparse.Namespace) -> int:
+    task = tasks.decide(
+        ctx.database(), args.id, args.decision, actor=ctx.actor, comment=args.comment
+    )
+    follows = STATE_SENTENCES[task.state] if task.run_id and task.kind in BLOCKING_TASKS else ""
+    print(f"Task {task.id} {task.state}. {follows}".rstrip())
+    return 0

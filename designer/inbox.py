@@ -1,0 +1,366 @@
+"""The task inbox: the approvals and manual tasks waiting for me and my roles.
+
+A run that needs a person parks until someone decides, so the inbox makes waiting
+work obvious: tasks grouped by kind, overdue ones marked red, and beside the chosen
+task everything needed to act without looking elsewhere (instructions, documents to
+check, what failed and why, the record's fields). Each button calls
+``engine.tasks.decide`` off the GUI thread and says in words what happens next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import Connection
+
+from designer.problems import ERROR_COLOUR, OK_COLOUR
+from designer.runs_panel import describe_record, utc
+from designer.worker import Worker, show_failure
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.governance.permissions import allowed, roles_of
+from engine.nodes import catalogue
+from engine.runtime.records import RecordStore
+from engine.runtime.runs import get_run
+from engine.sources.registry import SourceInfo, list_sources
+from engine.storage.database import Database
+from engine.tasks import DECISIONS, TaskInfo, decide, list_tasks
+
+REFRESH_MS = 10_000
+TASK_ROLE = Qt.ItemDataRole.UserRole
+GROUPS = {
+    "approval": "Approvals",
+    "compensation": "Manual tasks",
+    "follow_up": "Follow-ups",
+    "alert": "Alerts",
+}
+BUTTONS = {"approve": "Approve", "reject": "Reject", "done": "Mark done", "abandon": "Abandon"}
+CONFIRMATIONS = {
+    ("approval", "approve"): "Approved. The run continues when the engine next looks.",
+    (
+        "approval",
+        "reject",
+    ): "Rejected. The run takes its 'Rejected' path next.",
+    ("compensation", "done"): "Marked done. The run continues when the engine next looks.",
+    ("compensation", "abandon"): "Abandoned. The run ends as failed.",
+}
+OTHER_CONFIRMATIONS = {"done": "Marked done.", "abandon": "Abandoned."}
+REJECT_NEEDS_COMMENT = (
+    "Write in the comment box why you reject it, then press Reject again: the people "
+    "who asked need to know what to change."
+)
+CHOOSE = "Choose a task on the left to see what to do."
+EMPTY = "Nothing to do: there are no open tasks for you or your roles."
+
+
+@dataclass(frozen=True)
+class InboxTask:
+    """A task with the record it is about, as the inbox shows it."""
+
+    task: TaskInfo
+    record: str  # "orders 9 — Anna Berg, …", or "" for a task without a record
+    fields: dict[str, Any]
+    overdue: bool
+
+
+# -- reading (off the GUI thread) ---------------------------------------------------
+
+
+def load_inbox(db: Database, actor: str, now: datetime) -> list[InboxTask]:
+    """My tasks and my roles' tasks; everyone's for an admin or a single-user database."""
+    sources = {source.id: source for source in list_sources(db)}
+    store = RecordStore()
+    with db.read() as conn:
+        if allowed(conn, actor, "users.manage"):  # admin, or no accounts at all
+            found = list_tasks(conn)
+        else:
+            found = list_tasks(conn, user=actor, roles=tuple(sorted(roles_of(conn, actor))))
+        return [_with_record(conn, task, sources, store, now) for task in found]
+
+
+def _with_record(
+    conn: Connection,
+    task: TaskInfo,
+    sources: dict[int, SourceInfo],
+    store: RecordStore,
+    now: datetime,
+) -> InboxTask:
+    overdue = task.due_at is not None and task.due_at < now
+    if task.run_id is None:
+        return InboxTask(task, "", {}, overdue)
+    run = get_run(conn, task.run_id)
+    source = sources[run.source_id]
+    record = store.read(conn, source, run.record_key) or task.context.get("record")
+    fields = {name: value for name, value in (record or {}).items() if not name.startswith("_")}
+    return InboxTask(task, describe_record(source, run.record_key, record), fields, overdue)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def due_words(task: InboxTask) -> str:
+    if task.task.due_at is None:
+        return "No due date"
+    return f"{'Overdue since' if task.overdue else 'Due'} {utc(task.task.due_at)} UTC"
+
+
+def assignee_words(task: TaskInfo) -> str:
+    if task.assignee_user:
+        return f"For {task.assignee_user}"
+    return f"For the {task.assignee_role} role" if task.assignee_role else "For anyone"
+
+
+# -- the panel ------------------------------------------------------------------------
+
+
+class InboxPanel(QWidget):
+    """Open tasks by kind; the chosen task's details and the decisions it allows."""
+
+    counts_changed = Signal(int, int)  # open, overdue
+
+    def __init__(
+        self,
+        db: Database,
+        actor: str,
+        parent: QWidget | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        super().__init__(parent)
+        self.db, self.actor, self.clock = db, actor, clock
+        self.worker = Worker(self)
+        self.tasks: dict[int, InboxTask] = {}
+        self.refresh_timer = QTimer(self, interval=REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.refresh)
+        self._build()
+        self.refresh_timer.start()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["Task", "Record", "Due", ""])
+        self.list.setRootIsDecorated(False)
+        self.list.setSortingEnabled(False)
+        self.list.itemSelectionChanged.connect(self._chosen)
+        self.list.setColumnWidth(0, 230)
+        self.list.setColumnWidth(1, 160)
+        self.list.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.list.setColumnWidth(3, 80)  # the "Overdue" badge
+        self.empty = QLabel(EMPTY)
+        self.confirmation = QLabel()
+        self.confirmation.setWordWrap(True)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.empty, self.list, self.confirmation):
+            column.addWidget(widget, 1 if widget is self.list else 0)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self._details())
+        splitter.setSizes([640, 460])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _details(self) -> QWidget:
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.title.setFont(font)
+        self.facts = QLabel(wordWrap=True)
+        self.instructions = QLabel(wordWrap=True)
+        self.documents = QGroupBox("Documents to check (tick them as you go; ticks are not saved)")
+        QVBoxLayout(self.documents)
+        self.failure = QLabel(wordWrap=True)
+        self.fields = QTableWidget(0, 2)
+        self.fields.setHorizontalHeaderLabels(["Field", "Value"])
+        self.fields.verticalHeader().hide()
+        self.fields.verticalHeader().setDefaultSectionSize(22)
+        self.fields.horizontalHeader().setStretchLastSection(True)
+        self.fields.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.comment = QPlainTextEdit(placeholderText="Comment (needed to reject)")
+        self.comment.setMaximumHeight(70)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for decision, text in BUTTONS.items():
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, d=decision: self.decide(d))
+            self.buttons[decision] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        self.detail_box = QWidget()
+        layout = QVBoxLayout(self.detail_box)
+        for widget in (self.title, self.facts, self.instructions, self.documents, self.failure):
+            layout.addWidget(widget)
+        layout.addWidget(QLabel("The record"))
+        layout.addWidget(self.fields, 1)
+        layout.addWidget(self.comment)
+        layout.addLayout(row)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(QLabel(CHOOSE, alignment=Qt.AlignmentFlag.AlignCenter))
+        self.pages.addWidget(self.detail_box)
+        return self.pages
+
+    # -- reading ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the open tasks again (skipped while a read or a decision is under way)."""
+        if not self.worker.busy:
+            actor, now = self.actor, self.clock.now()
+            self.worker.run(lambda: load_inbox(self.db, actor, now), self._show, self._failed)
+
+    def _show(self, found: list[InboxTask]) -> None:
+        chosen = self.chosen_task_id()
+        self.tasks = {item.task.id: item for item in found}
+        self.list.blockSignals(True)
+        self.list.clear()
+        for kind, words in GROUPS.items():
+            mine = [item for item in found if item.task.kind == kind]
+            if mine:
+                self._add_group(f"{words} ({len(mine)})", mine)
+        self.list.expandAll()
+        self.list.blockSignals(False)
+        self.empty.setVisible(not found)
+        self._reselect(chosen)
+        self.counts_changed.emit(len(found), sum(item.overdue for item in found))
+
+    def _add_group(self, heading: str, members: list[InboxTask]) -> None:
+        group = QTreeWidgetItem(self.list, [heading])
+        font = group.font(0)
+        font.setBold(True)
+        group.setFont(0, font)
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        for member in members:
+            due = f"{utc(member.task.due_at)} UTC" if member.task.due_at else ""
+            item = QTreeWidgetItem(group, [member.task.title, member.record, due])
+            item.setData(0, TASK_ROLE, member.task.id)
+            item.setToolTip(0, member.task.title)
+            item.setToolTip(1, member.record)
+            if member.overdue:
+                badge = QLabel(" Overdue ")
+                badge.setStyleSheet(
+                    f"background:{QColor(*ERROR_COLOUR).name()}; color:white; "
+                    "font-weight:bold; border-radius:3px;"
+                )
+                badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.list.setItemWidget(item, 3, badge)
+                item.setForeground(2, QColor(*ERROR_COLOUR))
+
+    def _reselect(self, task_id: int | None) -> None:
+        for item in self.task_items():
+            if item.data(0, TASK_ROLE) == task_id:
+                self.list.setCurrentItem(item)
+                return
+        self._chosen()
+
+    def task_items(self) -> list[QTreeWidgetItem]:
+        groups = [self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount())]
+        return [group.child(i) for group in groups for i in range(group.childCount())]
+
+    def chosen_task_id(self) -> int | None:
+        chosen = [item for item in self.list.selectedItems() if item.data(0, TASK_ROLE)]
+        return int(chosen[0].data(0, TASK_ROLE)) if chosen else None
+
+    # -- details ---------------------------------------------------------------------
+
+    def _chosen(self) -> None:
+        task_id = self.chosen_task_id()
+        self.pages.setCurrentIndex(0 if task_id is None else 1)
+        if task_id is None:
+            return
+        item = self.tasks[task_id]
+        task = item.task
+        self.title.setText(task.title)
+        about = f"About {item.record}\n" if item.record else ""
+        self.facts.setText(f"{about}{assignee_words(task)} · {due_words(item)}")
+        self.instructions.setText(task.instructions or "No instructions were given.")
+        self._show_documents(task.checklist)
+        self._show_failure(task.context)
+        self._show_fields(item.fields)
+        for decision, button in self.buttons.items():
+            button.setVisible(decision in DECISIONS[task.kind])
+
+    def _show_documents(self, checklist: list[str]) -> None:
+        layout = self.documents.layout()
+        while layout.count():
+            layout.takeAt(0).widget().deleteLater()
+        for document in checklist:
+            layout.addWidget(QCheckBox(document))
+        self.documents.setVisible(bool(checklist))
+
+    def _show_failure(self, context: dict[str, Any]) -> None:
+        self.failure.setVisible("error" in context)
+        if "error" in context:
+            node_type = catalogue.get(str(context.get("action")))
+            step = f"The step '{node_type.label}'" if node_type else "A step"
+            self.failure.setText(f"{step} failed. The error was: {context['error']}")
+            self.failure.setStyleSheet(f"color:{QColor(*ERROR_COLOUR).name()}")
+
+    def _show_fields(self, fields: dict[str, Any]) -> None:
+        self.fields.setRowCount(len(fields))
+        for row, (name, value) in enumerate(fields.items()):
+            self.fields.setItem(row, 0, QTableWidgetItem(name))
+            self.fields.setItem(row, 1, QTableWidgetItem(_text(value)))
+        self.fields.resizeColumnToContents(0)
+
+    # -- deciding --------------------------------------------------------------------
+
+    def decide(self, decision: str) -> None:
+        task_id = self.chosen_task_id()
+        if task_id is None:
+            return
+        comment = self.comment.toPlainText().strip()
+        if decision == "reject" and not comment:
+            QMessageBox.warning(self, "Say why you reject it", REJECT_NEEDS_COMMENT)
+            self.comment.setFocus()
+            return
+        kind = self.tasks[task_id].task.kind
+        db, actor, clock = self.db, self.actor, self.clock
+        self.worker.run(
+            lambda: decide(db, task_id, decision, actor=actor, comment=comment, clock=clock),
+            lambda _task: self._decided(kind, decision),
+            self._refused,
+        )
+
+    def _decided(self, kind: str, decision: str) -> None:
+        self._confirm(CONFIRMATIONS.get((kind, decision)) or OTHER_CONFIRMATIONS[decision])
+        self.comment.clear()
+        self.refresh()
+
+    def _refused(self, exc: Exception) -> None:
+        self._confirm("")
+        show_failure(self, "The task was not changed", exc)
+        self.refresh()
+
+    def _confirm(self, text: str) -> None:
+        self.confirmation.setText(text)
+        self.confirmation.setStyleSheet(f"color:{QColor(*OK_COLOUR).name()}; font-weight:bold")
+
+    def _failed(self, exc: Exception) -> None:
+        show_failure(self, "Could not read your tasks", exc)

@@ -1,0 +1,379 @@
+"""Records: the watched business records, and changing one as the host application would.
+
+In the embedded demo there is no host application, so this panel plays it: it writes
+the business table directly (a plain UPDATE or INSERT, no run id), the database
+trigger records the change, and the engine reacts like it would to the real host.
+The small functions at the top do the reading and writing; the widget only calls
+them through the :class:`Worker` and shows what came back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    MetaData,
+    Row,
+    String,
+    Table,
+    cast,
+    or_,
+    select,
+)
+
+from designer.problems import ERROR_COLOUR, OK_COLOUR
+from designer.worker import Worker
+from engine.errors import StatusFlowError
+from engine.runtime.records import RecordStore
+from engine.sources import registry, status_codes
+from engine.sources.registry import SourceInfo
+from engine.storage.database import Database
+
+SHOWN = 500  # rows; more than a person scrolls through, search narrows it
+REFRESH_MS = 5000  # the engine may change records too: show it without a click
+KEY_ROLE = Qt.ItemDataRole.UserRole
+REACTING = "the engine will react in a moment."
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    key: str
+    values: tuple[str, ...]
+    status: str  # "DEL – Delivered"
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordList:
+    """One source's records as the panel shows them, with what may be chosen."""
+
+    source: str
+    headers: tuple[str, ...]
+    rows: tuple[RecordRow, ...]
+    codes: tuple[tuple[str, str], ...]  # (code, "DEL – Delivered")
+    labels: tuple[str, ...] | None  # labels in use; None: the source has no labels
+    more: bool  # there were more than SHOWN matches
+
+
+def status_text(code: str, descriptions: dict[str, str]) -> str:
+    description = descriptions.get(code)
+    return f"{code} – {description}" if description else code
+
+
+def _table(conn: Connection, name: str) -> Table:
+    return Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
+
+
+def load_records(db: Database, source_name: str, search: str = "") -> RecordList:
+    """The records of a source whose shown columns or status contain ``search``."""
+    with db.read() as conn:
+        source = registry.get_source(conn, source_name)
+        table = _table(conn, source.table)
+        columns = [table.c[name] for name in source.display_columns if name in table.c]
+        key, status = table.c[source.key_column], table.c[source.status_column]
+        descriptions = {c.code: c.description for c in status_codes.list_codes(conn, source_name)}
+        query = select(key, status, *columns).order_by(key).limit(SHOWN + 1)
+        if search.strip():
+            query = query.where(_matches(search.strip(), [key, status, *columns], descriptions))
+        found = conn.execute(query).all()
+        labels = _labels_in_use(conn, source)
+        keys = [str(row[0]) for row in found[:SHOWN]]
+        by_key = _labels_of(conn, source, keys) if labels is not None else {}
+    return RecordList(
+        source_name,
+        tuple(c.name.replace("_", " ").capitalize() for c in columns),
+        tuple(_row(row, descriptions, by_key) for row in found[:SHOWN]),
+        tuple((code, status_text(code, descriptions)) for code in descriptions),
+        labels,
+        len(found) > SHOWN,
+    )
+
+
+def _matches(
+    search: str, columns: list[ColumnElement[Any]], descriptions: dict[str, str]
+) -> ColumnElement[bool]:
+    """Any shown column contains the text, or the status's description does."""
+    pattern = f"%{search}%"
+    described = [code for code, text in descriptions.items() if search.lower() in text.lower()]
+    status = columns[1]
+    return or_(*(cast(c, String).ilike(pattern) for c in columns), status.in_(described))
+
+
+def _row(row: Row[Any], descriptions: dict[str, str], labels: dict[str, list[str]]) -> RecordRow:
+    key = str(row[0])
+    return RecordRow(
+        key,
+        tuple("" if value is None else str(value) for value in row[2:]),
+        status_text(str(row[1]), descriptions),
+        tuple(sorted(labels.get(key, ()))),
+    )
+
+
+def _labels_in_use(conn: Connection, source: SourceInfo) -> tuple[str, ...] | None:
+    if not (source.label_table and source.label_column):
+        return None
+    column = _table(conn, source.label_table).c[source.label_column]
+    return tuple(str(v) for v in conn.execute(select(column).distinct().order_by(column)).scalars())
+
+
+def _labels_of(conn: Connection, source: SourceInfo, keys: list[str]) -> dict[str, list[str]]:
+    """The labels of many records in one query, by record key."""
+    assert source.label_table and source.label_key_column and source.label_column
+    table = _table(conn, source.label_table)
+    owner = cast(table.c[source.label_key_column], String)
+    found: dict[str, list[str]] = {}
+    for key, label in conn.execute(
+        select(owner, table.c[source.label_column]).where(owner.in_(keys))
+    ):
+        found.setdefault(str(key), []).append(str(label))
+    return found
+
+
+def change_status(db: Database, source_name: str, key: str, code: str) -> str:
+    """Set the record's status the way the host application would; returns what happened."""
+    with db.write() as conn:
+        source = registry.get_source(conn, source_name)
+        changed = RecordStore().write_fields(
+            conn, source, key, {source.status_column: code}, run_id=None
+        )
+    if not changed:
+        raise StatusFlowError(f"Record {key} no longer exists in {source_name}; refresh the list.")
+    return f"Status changed: {REACTING}"
+
+
+def apply_label(db: Database, source_name: str, key: str, label: str) -> str:
+    """Add a label to the record the way the host application would; returns what happened."""
+    label = label.strip()
+    if not label:
+        raise StatusFlowError("Type or choose a label first, for example VIP.")
+    with db.write() as conn:
+        source = registry.get_source(conn, source_name)
+        if not RecordStore().set_label(conn, source, key, label, present=True, run_id=None):
+            return f"Record {key} has the label '{label}' already; nothing changed."
+    return f"Label applied: {REACTING}"
+
+
+Write = Callable[[Database, str, str, str], str]  # (db, source, key, value) → sentence
+
+
+class RecordsPanel(QWidget):
+    """Choose a source, find a record, change its status or label; ``record_chosen``."""
+
+    record_chosen = Signal(str, str)  # source name, record key
+
+    def __init__(self, db: Database, actor: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.actor = db, actor
+        self.worker = Worker(self)
+        self.records: RecordList | None = None
+        self._chosen: tuple[str, str] | None = None  # last announced by record_chosen
+        self._build()
+        self._search_delay = QTimer(self, singleShot=True, interval=250)
+        self._search_delay.timeout.connect(self.reload)
+        self.search.textChanged.connect(self._search_delay.start)
+        self._refresh = QTimer(self, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self._refresh_quietly)
+        self._refresh.start()
+        self.worker.run(
+            lambda: [s.name for s in registry.list_sources(db)], self._sources, self._fail
+        )
+
+    def _build(self) -> None:
+        self.source = QComboBox(accessibleName="Record source")
+        self.search = QLineEdit(placeholderText="Search by key, name, email, status…")
+        self.search.setClearButtonEnabled(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Records of"))
+        top.addWidget(self.source)
+        top.addWidget(self.search, 1)
+        self.table = QTableWidget(0, 0, self)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setAlternatingRowColors(True)
+        self.note = QLabel(wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addLayout(self._change_form())
+        self.source.currentTextChanged.connect(lambda _name: self.reload())
+        self.table.itemSelectionChanged.connect(self._selected)
+
+    def _change_form(self) -> QGridLayout:
+        self.chosen = QLabel("Choose a record in the list to change it.")
+        self.status_choice = QComboBox(accessibleName="New status")
+        self.apply_status = QPushButton("Apply status")
+        self.label_choice = QComboBox(editable=True, accessibleName="Label to apply")
+        self.label_choice.lineEdit().setPlaceholderText("Choose or type a label")
+        self.apply_label_button = QPushButton("Apply label")
+        self.outcome = QLabel(wordWrap=True)
+        form = QGridLayout()
+        form.addWidget(self.chosen, 0, 0, 1, 3)
+        form.addWidget(QLabel("Change status to"), 1, 0)
+        form.addWidget(self.status_choice, 1, 1)
+        form.addWidget(self.apply_status, 1, 2)
+        form.addWidget(QLabel("Apply label"), 2, 0)
+        form.addWidget(self.label_choice, 2, 1)
+        form.addWidget(self.apply_label_button, 2, 2)
+        form.addWidget(self.outcome, 3, 0, 1, 3)
+        form.setColumnStretch(1, 1)
+        self.apply_status.clicked.connect(self._apply_status)
+        self.apply_label_button.clicked.connect(self._apply_label)
+        self._enable_changes()
+        return form
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _sources(self, names: list[str]) -> None:
+        self.source.addItems(names)
+        if not names:
+            self.note.setText(
+                "No record sources are registered yet. An administrator adds one with "
+                "'statusflow source add', or 'statusflow demo' installs the demo shop."
+            )
+
+    def reload(self) -> None:
+        """Read the chosen source's records again (off the GUI thread)."""
+        name, search = self.source.currentText(), self.search.text()
+        if name:
+            self.worker.run(lambda: load_records(self.db, name, search), self._show, self._fail)
+
+    def _refresh_quietly(self) -> None:
+        if self.isVisible() and not self.worker.busy:
+            self.reload()
+
+    def _show(self, records: RecordList) -> None:
+        if records.source != self.source.currentText():
+            return  # an answer for a source the person has left already
+        keep = self.selected_key()
+        self.records = records
+        self._fill_table(records)
+        self._fill_choices(records)
+        self.note.setText(
+            f"Showing the first {SHOWN} records; type in the search box to find others."
+            if records.more
+            else ("" if records.rows else "No record matches the search.")
+        )
+        if keep is not None:
+            self.select_key(keep)
+        self._selected()
+
+    def _fill_table(self, records: RecordList) -> None:
+        self.table.blockSignals(True)
+        self.table.clear()
+        self.table.setColumnCount(len(records.headers) + 2)
+        self.table.setHorizontalHeaderLabels([*records.headers, "Status", "Labels"])
+        self.table.setRowCount(len(records.rows))
+        for r, row in enumerate(records.rows):
+            for c, value in enumerate((*row.values, row.status, ", ".join(row.labels))):
+                item = QTableWidgetItem(value)
+                item.setData(KEY_ROLE, row.key)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.blockSignals(False)
+
+    def _fill_choices(self, records: RecordList) -> None:
+        current_status, current_label = (
+            self.status_choice.currentData(),
+            self.label_choice.currentText(),
+        )
+        self.status_choice.clear()
+        for code, text in records.codes:
+            self.status_choice.addItem(text, code)
+        if current_status is not None:
+            self.status_choice.setCurrentIndex(max(0, self.status_choice.findData(current_status)))
+        self.label_choice.clear()
+        self.label_choice.addItems(list(records.labels or ()))
+        self.label_choice.setEditText(current_label)
+
+    # -- choosing and changing --------------------------------------------------------
+
+    def selected_key(self) -> str | None:
+        items = self.table.selectedItems()
+        return str(items[0].data(KEY_ROLE)) if items else None
+
+    def select_key(self, key: str) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(KEY_ROLE) == key:
+                self.table.selectRow(row)
+                return
+
+    def _selected(self) -> None:
+        """A new choice clears the last outcome; re-reading the list keeps both."""
+        key, name = self.selected_key(), self.source.currentText()
+        self._enable_changes()
+        if key is not None and (name, key) != self._chosen:
+            self.outcome.clear()
+            self.record_chosen.emit(name, key)
+        self._chosen = None if key is None else (name, key)
+
+    def _enable_changes(self) -> None:
+        key = self.selected_key()
+        labelled = self.records is not None and self.records.labels is not None
+        self.chosen.setText(
+            f"Record {key} of {self.source.currentText()}:"
+            if key
+            else "Choose a record in the list to change it."
+        )
+        for widget in (self.status_choice, self.apply_status):
+            widget.setEnabled(key is not None)
+        for widget in (self.label_choice, self.apply_label_button):
+            widget.setEnabled(key is not None and labelled)
+            widget.setToolTip("" if labelled else "This record source has no labels.")
+
+    def _apply_status(self) -> None:
+        self._change(change_status, self.status_choice.currentData())
+
+    def _apply_label(self) -> None:
+        self._change(apply_label, self.label_choice.currentText())
+
+    def _change(self, write: Write, value: str) -> None:
+        key, name = self.selected_key(), self.source.currentText()
+        if key is None:
+            return
+        self.outcome.clear()
+        self.worker.run(lambda: write(self.db, name, key, value), self._changed, self._fail)
+
+    def _changed(self, sentence: str) -> None:
+        self._say(sentence, OK_COLOUR)
+        self.reload()
+
+    def _fail(self, exc: Exception) -> None:
+        if isinstance(exc, StatusFlowError):
+            self._say(str(exc), ERROR_COLOUR)
+        else:
+            log.error("The records panel failed", exc_info=exc)
+            self._say(
+                "StatusFlow could not read or change the records. Check that the database "
+                "is reachable and try again; if it keeps happening, tell your IT team.",
+                ERROR_COLOUR,
+            )
+
+    def _say(self, sentence: str, colour: tuple[int, int, int]) -> None:
+        self.outcome.setStyleSheet("color: rgb({}, {}, {});".format(*colour))
+        self.outcome.setText(sentence)

@@ -1,0 +1,1 @@
+"""Checks across all published graphs, run before publishing (loops between graphs)."""

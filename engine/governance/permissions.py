@@ -1,0 +1,132 @@
+"""Who may do what: one table of actions and the roles that may do them.
+
+Every service that changes something asks :func:`require` inside its transaction, so
+the CLI, the designer and scripts obey the same rules. A database with no user
+accounts at all allows everything: a fresh database must be able to create its first
+admin, and scripts on an embedded single-user database keep working. Once any
+account exists, the actor must be an active account holding a suitable role; admin
+may do everything.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from engine.errors import StatusFlowError
+from engine.storage.tables import user_roles, users
+
+ADMIN = "admin"
+
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "graph.edit": ("designer",),
+    "graph.submit": ("designer",),
+    "graph.approve": ("publisher",),
+    "graph.reject": ("publisher",),
+    "graph.publish": ("publisher",),
+    "graph.rollback": ("publisher",),
+    "graph.disable": ("publisher",),
+    "graph.enable": ("publisher",),
+    "task.decide": ("operator", "designer", "publisher"),
+    "runs.read": ("operator", "designer", "publisher"),
+    "users.manage": (),
+    "sources.manage": (),
+    "settings.manage": (),
+    "loop.override": (),
+    "four_eyes.relax": (),
+}
+
+# How each action reads in a refusal: "<doing> needs the publisher role."
+DOING: dict[str, str] = {
+    "graph.edit": "editing a graph",
+    "graph.submit": "submitting a graph for review",
+    "graph.approve": "approving a version",
+    "graph.reject": "rejecting a version",
+    "graph.publish": "publishing a version",
+    "graph.rollback": "rolling back to an earlier version",
+    "graph.disable": "disabling a graph",
+    "graph.enable": "enabling a graph",
+    "task.decide": "working a task",
+    "runs.read": "reading runs",
+    "users.manage": "managing users",
+    "sources.manage": "managing record sources",
+    "settings.manage": "changing settings",
+    "loop.override": "overriding the loop guard",
+    "four_eyes.relax": "relaxing the four-eyes rule",
+}
+
+
+class PermissionDenied(StatusFlowError):
+    """The actor may not do what they tried; the message says who may."""
+
+
+def roles_of(conn: Connection, username: str) -> frozenset[str]:
+    """The roles of an active account; empty for an unknown or deactivated one."""
+    rows = conn.execute(
+        select(user_roles.c.role)
+        .join(users, users.c.id == user_roles.c.user_id)
+        .where(users.c.username == username.strip().lower())
+        .where(users.c.is_active)
+    )
+    return frozenset(row.role for row in rows)
+
+
+def allowed(conn: Connection, actor: str, action: str) -> bool:
+    """Whether ``actor`` may do ``action`` (for the UI to hide what a role can't do)."""
+    return _refusal(conn, actor, action) is None
+
+
+def require(conn: Connection, actor: str, action: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` may do ``action``."""
+    refusal = _refusal(conn, actor, action)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+
+
+def _refusal(conn: Connection, actor: str, action: str) -> str | None:
+    needed = PERMISSIONS[action]
+    if conn.execute(select(users.c.id).limit(1)).first() is None:
+        return None
+    account = conn.execute(
+        select(users.c.id, users.c.is_active).where(users.c.username == actor.strip().lower())
+    ).first()
+    if account is None:
+        return no_account(actor)
+    if not account.is_active:
+        return (
+            f"{actor}'s StatusFlow account is deactivated, so {DOING[action]} is not "
+            "possible. Ask an admin to reactivate it."
+        )
+    roles = roles_of(conn, actor)
+    if ADMIN in roles or roles & set(needed):
+        return None
+    return _needs_role(actor, roles, action)
+
+
+def no_account(actor: str) -> str:
+    """The sentence for someone the database has no account for."""
+    return (
+        f"There is no StatusFlow user '{actor}' in this database; ask an admin to add "
+        "you with 'statusflow user add'."
+    )
+
+
+def _needs_role(actor: str, roles: frozenset[str], action: str) -> str:
+    needed = PERMISSIONS[action] or (ADMIN,)
+    if len(needed) == 1:
+        wanted, pronoun = f"the {needed[0]} role", "that role"
+    else:
+        wanted, pronoun = f"the {_either(needed)} role", "one of those roles"
+    return (
+        f"{actor} {_is(roles)}; {DOING[action]} needs {wanted}. Ask an admin to give you {pronoun}."
+    )
+
+
+def _is(roles: frozenset[str]) -> str:
+    if not roles:
+        return "has no role"
+    named = [f"{'an' if role[0] in 'aeiou' else 'a'} {role}" for role in sorted(roles)]
+    return "is " + " and ".join(named)
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1]

@@ -1,0 +1,1 @@
+"""The engine runtime: ingest status events, dispatch work items, run node executors."""

@@ -1,0 +1,143 @@
+"""Running an engine for a long time: APScheduler 3 as the in-process tick.
+
+The scheduler only decides *when* the engine looks for work: a pump job (ingest and
+dispatch until idle), a heartbeat, both in memory. Nothing durable lives in its job
+store (APScheduler 3's stores must not be shared between processes): waits are rows
+with a due time. On PostgreSQL a listener thread wakes the pump as soon as the event
+trigger sends NOTIFY; polling stays as the fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine.runtime.engine import Engine
+from engine.sources.triggers import NOTIFY_CHANNEL
+
+log = logging.getLogger("statusflow.engine")
+
+PUMP = "pump"
+MAX_ROUNDS_PER_WAKE = 200  # then yield to the heartbeat; the next wake goes on
+
+
+class EngineRunner:
+    """Ticks an engine on a scheduler, in the foreground or on a background thread."""
+
+    def __init__(
+        self, engine: Engine, *, poll_seconds: float = 1.0, heartbeat_seconds: float = 5.0
+    ) -> None:
+        self.engine = engine
+        self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.scheduler: BaseScheduler | None = None
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._pumping = threading.Lock()  # held while a tick runs; stop waits for it
+        self._foreground = False
+
+    def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
+        scheduler.add_job(
+            self.pump,
+            "interval",
+            seconds=self.poll_seconds,
+            id=PUMP,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            self.engine.heartbeat,
+            "interval",
+            seconds=self.heartbeat_seconds,
+            id="heartbeat",
+            max_instances=1,
+            coalesce=True,
+        )
+        return scheduler
+
+    def pump(self) -> None:
+        """Work until nothing is due (or the round limit), then wait for the next wake."""
+        with self._pumping:
+            try:
+                for _ in range(MAX_ROUNDS_PER_WAKE):
+                    if self._stop.is_set() or not self.engine.tick().busy:
+                        return
+            except Exception:  # keep the engine alive; the next tick tries again
+                log.exception("engine tick failed")
+
+    def wake(self) -> None:
+        """Run the pump now instead of at the next poll."""
+        if self.scheduler is not None and self.scheduler.running:
+            job = self.scheduler.get_job(PUMP)
+            if job is not None:
+                job.modify(next_run_time=datetime.now(UTC))
+
+    # -- NOTIFY ----------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        url = self.engine.db.url.set(drivername="postgresql").render_as_string(False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake()
+            except psycopg.Error as exc:  # the server restarted: polling covers the gap
+                log.warning("listening for status events failed (%s); retrying", exc)
+                self._stop.wait(2.0)
+
+    def _start_listener(self) -> None:
+        if self.engine.db.is_postgresql:
+            self._listener = threading.Thread(target=self._listen, name="sf-notify", daemon=True)
+            self._listener.start()
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        """Run in the foreground until SIGTERM or Ctrl-C, then stop gracefully."""
+        self.engine.start()
+        self._foreground = True
+        self.scheduler = self._configure(BlockingScheduler(timezone=UTC))
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        self._start_listener()
+        try:
+            self.scheduler.start()
+        finally:
+            self._shutdown()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; finishing the current step", signal.Signals(signum).name)
+        self.stop()
+
+    def start_background(self) -> None:
+        """Run on a background thread (the designer's embedded engine)."""
+        self.engine.start()
+        self.scheduler = self._configure(BackgroundScheduler(timezone=UTC))
+        self.scheduler.start()
+        self._start_listener()
+
+    def stop(self) -> None:
+        """Finish the step in hand, give back claimed items, mark the engine stopped."""
+        self._stop.set()
+        self.engine.stopping = True
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if not self._foreground:
+            self._shutdown()  # run_forever does this itself when the scheduler returns
+
+    def _shutdown(self) -> None:
+        with self._pumping:  # the step in hand finishes; claimed items were given back
+            if self._listener is not None:
+                self._listener.join(timeout=3)
+            self.engine.stop()

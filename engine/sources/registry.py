@@ -1,0 +1,304 @@
+"""Record sources: the business tables StatusFlow watches, registered by an administrator.
+
+Registering a source checks every name against the database, stores the source,
+installs its triggers and writes the audit entry in one transaction: either the
+source is fully watched, or nothing changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from engine import audit
+from engine.errors import SourceError
+from engine.governance.permissions import require
+from engine.sources import triggers
+from engine.sources.introspection import (
+    check_columns,
+    check_table,
+    column_names,
+    foreign_key_columns,
+    table_fields,
+)
+from engine.storage.database import Database
+from engine.storage.tables import graphs, record_sources
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+NAME_HINTS = ("name", "customer", "title", "email")
+MAX_DEFAULT_DISPLAY = 3
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A registered record source, with column names as the database stores them."""
+
+    id: int
+    name: str
+    table: str
+    key_column: str
+    status_column: str
+    label_table: str | None
+    label_key_column: str | None
+    label_column: str | None
+    display_columns: tuple[str, ...]
+    watched_columns: tuple[str, ...]
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Labels:
+    table: str | None = None
+    key_column: str | None = None
+    column: str | None = None
+
+
+@contextmanager
+def reading(conn_or_db: Connection | Database) -> Iterator[Connection]:
+    """The caller's connection as it is, or a read transaction on the database."""
+    if isinstance(conn_or_db, Database):
+        with conn_or_db.read() as conn:
+            yield conn
+    else:
+        yield conn_or_db
+
+
+def _from_row(row: Row[Any]) -> SourceInfo:
+    return SourceInfo(
+        id=row.id,
+        name=row.name,
+        table=row.table_name,
+        key_column=row.key_column,
+        status_column=row.status_column,
+        label_table=row.label_table,
+        label_key_column=row.label_key_column,
+        label_column=row.label_column,
+        display_columns=tuple(row.display_columns),
+        watched_columns=tuple(row.watched_columns),
+        fields=dict(row.fields),
+    )
+
+
+def _check_name(name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise SourceError(
+            f"'{name}' cannot be a source name. Use a short name of lowercase letters, "
+            "digits and underscores that starts with a letter (at most 40), e.g. orders."
+        )
+
+
+def _refuse_duplicates(conn: Connection, name: str, table: str) -> None:
+    query = select(record_sources.c.name, record_sources.c.table_name).where(
+        (record_sources.c.name == name) | (record_sources.c.table_name == table)
+    )
+    for row in conn.execute(query):
+        if row.name == name:
+            raise SourceError(f"A record source named '{name}' exists already; choose another.")
+        raise SourceError(
+            f"The table {table} is already registered as the record source '{row.name}'; "
+            "use that source instead of registering the table twice."
+        )
+
+
+def _label_key(conn: Connection, label_table: str, table: str) -> str:
+    candidates = foreign_key_columns(conn, label_table, table)
+    if len(candidates) == 1:
+        return candidates[0]
+    columns = ", ".join(column_names(conn, label_table))
+    if candidates:
+        problem = f"{label_table} has several columns that refer to {table}"
+    else:
+        problem = f"{label_table} has no column with a foreign key to {table}"
+    raise SourceError(
+        f"{problem}, so StatusFlow cannot tell which one holds the record key. "
+        f"Pass --label-key-column with one of: {columns}."
+    )
+
+
+def _labels(
+    conn: Connection, table: str, label_table: str | None, key_column: str | None, column: str
+) -> _Labels:
+    if label_table is None:
+        if key_column is not None:
+            raise SourceError("A label key column needs a label table: pass --label-table too.")
+        return _Labels()
+    label_table = check_table(conn, label_table)
+    (column,) = check_columns(conn, label_table, [column])
+    if key_column is None:
+        return _Labels(label_table, _label_key(conn, label_table, table), column)
+    (key_column,) = check_columns(conn, label_table, [key_column])
+    return _Labels(label_table, key_column, column)
+
+
+def _watched(conn: Connection, table: str, columns: Sequence[str], status: str) -> tuple[str, ...]:
+    watched = tuple(check_columns(conn, table, columns))
+    if status in watched:
+        raise SourceError(
+            f"{status} is the status column and is always watched; "
+            "leave it out of the watched columns."
+        )
+    return watched
+
+
+def _default_display(key_column: str, fields: Mapping[str, str]) -> tuple[str, ...]:
+    """The key plus a few text columns that look like what people call a record by."""
+    names = [
+        column
+        for column, kind in fields.items()
+        if kind == "text" and column != key_column and any(h in column.lower() for h in NAME_HINTS)
+    ]
+    return (key_column, *names[:MAX_DEFAULT_DISPLAY])
+
+
+def _checked_source(
+    conn: Connection,
+    name: str,
+    table: str,
+    key_and_status: tuple[str, str],
+    labels: tuple[str | None, str | None, str],
+    display_columns: Sequence[str],
+    watched_columns: Sequence[str],
+) -> SourceInfo:
+    """The source as it will be stored (id still 0), every name checked and as stored."""
+    table = check_table(conn, table)
+    _refuse_duplicates(conn, name, table)
+    key_column, status_column = check_columns(conn, table, key_and_status)
+    label = _labels(conn, table, *labels)
+    fields = table_fields(conn, table)
+    display = tuple(check_columns(conn, table, display_columns))
+    return SourceInfo(
+        id=0,
+        name=name,
+        table=table,
+        key_column=key_column,
+        status_column=status_column,
+        label_table=label.table,
+        label_key_column=label.key_column,
+        label_column=label.column,
+        display_columns=display or _default_display(key_column, fields),
+        watched_columns=_watched(conn, table, watched_columns, status_column),
+        fields=fields,
+    )
+
+
+def _insert(conn: Connection, source: SourceInfo, actor: str) -> int:
+    values = asdict(source)
+    del values["id"]
+    values["table_name"] = values.pop("table")
+    statement = insert(record_sources).values(
+        **values, created_at=datetime.now(UTC), created_by=actor
+    )
+    return conn.execute(statement.returning(record_sources.c.id)).scalar_one()
+
+
+def add_source(
+    db: Database,
+    *,
+    name: str,
+    table: str,
+    key_column: str,
+    status_column: str,
+    label_table: str | None = None,
+    label_key_column: str | None = None,
+    label_column: str = "label",
+    display_columns: Sequence[str] = (),
+    watched_columns: Sequence[str] = (),
+    actor: str = "system",
+) -> SourceInfo:
+    """Register a business table as a record source and start capturing its changes."""
+    _check_name(name)
+    with db.write() as conn:
+        require(conn, actor, "sources.manage")
+        checked = _checked_source(
+            conn,
+            name,
+            table,
+            (key_column, status_column),
+            (label_table, label_key_column, label_column),
+            display_columns,
+            watched_columns,
+        )
+        source = replace(checked, id=_insert(conn, checked, actor))
+        triggers.install(conn, source)
+        audit.record(
+            conn,
+            actor=actor,
+            action="source.add",
+            object_type="record_source",
+            object_id=name,
+            summary=f"Registered the table {source.table} as the record source '{name}'.",
+            after=asdict(source),
+        )
+    return source
+
+
+def list_sources(db: Database) -> list[SourceInfo]:
+    """Every registered source, by name."""
+    with db.read() as conn:
+        rows = conn.execute(select(record_sources).order_by(record_sources.c.name))
+        return [_from_row(row) for row in rows]
+
+
+def get_source(conn_or_db: Connection | Database, name: str) -> SourceInfo:
+    """The source called ``name``; the error lists the names that do exist."""
+    with reading(conn_or_db) as conn:
+        row = conn.execute(select(record_sources).where(record_sources.c.name == name)).first()
+        if row is not None:
+            return _from_row(row)
+        known = conn.scalars(select(record_sources.c.name).order_by(record_sources.c.name))
+        listing = ", ".join(known) or "none are registered yet"
+    raise SourceError(f"There is no record source named '{name}'. Known sources: {listing}.")
+
+
+def remove_source(db: Database, name: str, actor: str = "system") -> None:
+    """Stop watching a source and forget it, unless a graph still uses it."""
+    with db.write() as conn:
+        require(conn, actor, "sources.manage")
+        source = get_source(conn, name)
+        query = select(graphs.c.name).where(graphs.c.source_id == source.id).order_by(graphs.c.name)
+        users = list(conn.scalars(query))
+        if users:
+            raise SourceError(
+                f"The record source '{name}' is used by the graphs {', '.join(users)}. "
+                "Delete those graphs or point them at another source first."
+            )
+        triggers.uninstall(conn, source)
+        conn.execute(delete(record_sources).where(record_sources.c.id == source.id))
+        audit.record(
+            conn,
+            actor=actor,
+            action="source.remove",
+            object_type="record_source",
+            object_id=name,
+            summary=f"Removed the record source '{name}'; changes to {source.table} are "
+            "no longer watched.",
+            before=asdict(source),
+        )
+
+
+def refresh_fields(db: Database, name: str, actor: str = "system") -> SourceInfo:
+    """Read the table's columns again, after the host application changed its table."""
+    with db.write() as conn:
+        require(conn, actor, "sources.manage")
+        source = get_source(conn, name)
+        fields = table_fields(conn, check_table(conn, source.table))
+        conn.execute(
+            update(record_sources).where(record_sources.c.id == source.id).values(fields=fields)
+        )
+        audit.record(
+            conn,
+            actor=actor,
+            action="source.refresh_fields",
+            object_type="record_source",
+            object_id=name,
+            summary=f"Read the columns of {source.table} again for the record source '{name}'.",
+            before=dict(source.fields),
+            after=fields,
+        )
+    return replace(source, fields=fields)

@@ -1,0 +1,219 @@
+"""Database triggers that turn every change to a watched table into one event row.
+
+The host application keeps writing its tables as it always did; the triggers append
+to ``sf_status_events`` in the same transaction, so an event exists exactly when the
+change committed. A change the engine made carries the run that caused it and the
+causation depth (the loop guard reads them): PostgreSQL passes them in
+transaction-local settings, SQLite in the one-row ``sf_write_context`` table.
+
+Each trigger is first described once (:class:`_Watch`), then rendered for the
+backend. Every identifier in the DDL has been checked against the database by the
+registry and is quoted here by the dialect; values enter only as quoted literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, String, text, update
+
+from engine.storage.tables import write_context
+
+if TYPE_CHECKING:
+    from engine.sources.registry import SourceInfo
+
+NOTIFY_CHANNEL = "sf_status_events"
+
+_EVENT_COLUMNS = (
+    "source_id, record_key, kind, field, old_value, new_value, occurred_at, "
+    "caused_by_run_id, causation_depth"
+)
+
+# One function for every source: arguments are source id, event kind, key column,
+# then the columns whose old/new values become events.
+_PG_CAPTURE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION sf_capture_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_source_id integer := TG_ARGV[0]::integer;
+    v_kind text := TG_ARGV[1];
+    v_run_id text := NULLIF(current_setting('statusflow.run_id', true), '');
+    v_depth integer := COALESCE(NULLIF(current_setting('statusflow.depth', true), '')::integer, 0);
+    v_old jsonb;
+    v_new jsonb;
+    v_key text;
+    v_column text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN v_old := to_jsonb(OLD); END IF;
+    IF TG_OP <> 'DELETE' THEN v_new := to_jsonb(NEW); END IF;
+    v_key := COALESCE(v_new, v_old) ->> TG_ARGV[2];
+    IF v_key IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 3 .. TG_NARGS - 1 LOOP
+        v_column := TG_ARGV[i];
+        IF TG_OP <> 'UPDATE' OR (v_old -> v_column) IS DISTINCT FROM (v_new -> v_column) THEN
+            INSERT INTO sf_status_events ({_EVENT_COLUMNS})
+            VALUES (v_source_id, v_key, v_kind, v_column, v_old ->> v_column,
+                    v_new ->> v_column, clock_timestamp(), v_run_id, v_depth);
+        END IF;
+    END LOOP;
+    PERFORM pg_notify('{NOTIFY_CHANNEL}', v_source_id::text);
+    RETURN NULL;
+END
+$fn$
+"""
+
+# Padded to microseconds so UTCDateTime reads SQLite's text back as a datetime.
+_SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+_SQLITE_CONTEXT = (
+    "(SELECT run_id FROM sf_write_context WHERE id = 1), "
+    "COALESCE((SELECT depth FROM sf_write_context WHERE id = 1), 0)"
+)
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """One trigger: which change on which table becomes which kind of event."""
+
+    suffix: str
+    table: str
+    operation: str  # INSERT | UPDATE | DELETE
+    kind: str
+    key_column: str
+    value_columns: tuple[str, ...]
+
+    def name(self, source: SourceInfo) -> str:
+        return f"sf_{source.name}_{self.suffix}"
+
+
+def _watches(source: SourceInfo) -> list[_Watch]:
+    table, key, status = source.table, source.key_column, source.status_column
+    watches = [
+        _Watch("status", table, "UPDATE", "status", key, (status,)),
+        _Watch("created", table, "INSERT", "created", key, (status,)),
+    ]
+    if source.watched_columns:
+        watches.append(_Watch("fields", table, "UPDATE", "field", key, source.watched_columns))
+    if source.label_table and source.label_key_column and source.label_column:
+        label_key, label = source.label_key_column, source.label_column
+        watches += [
+            _Watch("label_added", source.label_table, "INSERT", "label", label_key, (label,)),
+            _Watch(
+                "label_removed", source.label_table, "DELETE", "label_removed", label_key, (label,)
+            ),
+        ]
+    return watches
+
+
+class _Renderer:
+    """Quoting for one connection's dialect."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.quote = conn.dialect.identifier_preparer.quote
+        literal = String().literal_processor(conn.dialect)
+        assert literal is not None
+        self.literal = literal
+
+    def head(self, source: SourceInfo, watch: _Watch) -> str:
+        q = self.quote
+        of = ""
+        if watch.operation == "UPDATE":
+            of = " OF " + ", ".join(q(c) for c in watch.value_columns)
+        return (
+            f"CREATE TRIGGER {q(watch.name(source))} AFTER {watch.operation}{of} "
+            f"ON {q(watch.table)} FOR EACH ROW"
+        )
+
+    def differs(self, columns: tuple[str, ...], operator: str) -> str:
+        """The condition 'one of these columns changed' in this UPDATE."""
+        q = self.quote
+        return " OR ".join(f"OLD.{q(c)} {operator} NEW.{q(c)}" for c in columns)
+
+
+def _postgresql_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
+    when = ""
+    if watch.operation == "UPDATE":
+        when = f" WHEN ({r.differs(watch.value_columns, 'IS DISTINCT FROM')})"
+    arguments = (str(source.id), watch.kind, watch.key_column, *watch.value_columns)
+    call = ", ".join(r.literal(a) for a in arguments)
+    return f"{r.head(source, watch)}{when} EXECUTE FUNCTION sf_capture_change({call})"
+
+
+def _sqlite_insert(r: _Renderer, source: SourceInfo, watch: _Watch, column: str) -> str:
+    row = "OLD" if watch.operation == "DELETE" else "NEW"
+    key = f"{row}.{r.quote(watch.key_column)}"
+    old = "NULL" if watch.operation == "INSERT" else f"CAST(OLD.{r.quote(column)} AS TEXT)"
+    new = "NULL" if watch.operation == "DELETE" else f"CAST(NEW.{r.quote(column)} AS TEXT)"
+    condition = f"{key} IS NOT NULL"
+    if watch.operation == "UPDATE":
+        condition += f" AND {r.differs((column,), 'IS NOT')}"
+    return (
+        f"INSERT INTO sf_status_events ({_EVENT_COLUMNS}) "
+        f"SELECT {int(source.id)}, CAST({key} AS TEXT), {r.literal(watch.kind)}, "
+        f"{r.literal(column)}, {old}, {new}, {_SQLITE_NOW}, {_SQLITE_CONTEXT} "
+        f"WHERE {condition};"
+    )
+
+
+def _sqlite_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
+    when = ""
+    if watch.operation == "UPDATE":
+        when = f" WHEN {r.differs(watch.value_columns, 'IS NOT')}"
+    inserts = " ".join(_sqlite_insert(r, source, watch, c) for c in watch.value_columns)
+    return f"{r.head(source, watch)}{when} BEGIN {inserts} END"
+
+
+def install(conn: Connection, source: SourceInfo) -> None:
+    """Create the source's triggers (and, on PostgreSQL, the shared capture function)."""
+    renderer = _Renderer(conn)
+    postgresql = conn.dialect.name == "postgresql"
+    if postgresql:
+        conn.exec_driver_sql(_PG_CAPTURE_FUNCTION)
+    render = _postgresql_trigger if postgresql else _sqlite_trigger
+    for watch in _watches(source):
+        conn.exec_driver_sql(render(renderer, source, watch))
+
+
+def uninstall(conn: Connection, source: SourceInfo) -> None:
+    """Drop the source's triggers; the shared function stays for the other sources."""
+    q = conn.dialect.identifier_preparer.quote
+    for watch in _watches(source):
+        on = f" ON {q(watch.table)}" if conn.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {q(watch.name(source))}{on}")
+
+
+def set_write_context(conn: Connection, run_id: str, depth: int) -> None:
+    """Mark the writes that follow in this transaction as caused by ``run_id``.
+
+    On SQLite the engine must call :func:`clear_write_context` before it commits,
+    or later writes by anyone would be blamed on the run; PostgreSQL forgets the
+    settings at the end of the transaction by itself.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "SELECT set_config('statusflow.run_id', :run_id, true), "
+                "set_config('statusflow.depth', :depth, true)"
+            ),
+            {"run_id": run_id, "depth": str(depth)},
+        )
+    else:
+        conn.execute(
+            update(write_context).where(write_context.c.id == 1).values(run_id=run_id, depth=depth)
+        )
+
+
+def clear_write_context(conn: Connection) -> None:
+    """Writes that follow in this transaction are no longer caused by a run."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "SELECT set_config('statusflow.run_id', '', true), "
+                "set_config('statusflow.depth', '0', true)"
+            )
+        )
+    else:
+        conn.execute(
+            update(write_context).where(write_context.c.id == 1).values(run_id=None, depth=0)
+        )

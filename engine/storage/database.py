@@ -1,0 +1,163 @@
+"""Opening a StatusFlow database: SQLite (embedded) or PostgreSQL (shared).
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a committed step survives a power
+cut) and a busy timeout. Transactions that will write should use :meth:`Database.write`:
+on SQLite it begins with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout
+instead of failing half-way through a read-then-write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from engine.errors import DatabaseError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL, naming the problem when it is not one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"'{url}' is not a database URL. Use sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/database."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"StatusFlow works with SQLite or PostgreSQL, not '{backend}'. "
+            "Use sqlite:///path/to/file.db or postgresql://user@host:5432/database."
+        )
+    return parsed
+
+
+def describe(url: URL) -> str:
+    """The URL as it may be shown to a person: never with its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("sf_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One database a StatusFlow program works on, and its connection pool."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self.url = parse_url(url)
+        self.dialect = self.url.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if not database or database == ":memory:":
+                raise DatabaseError(
+                    "An in-memory SQLite database cannot be shared by the designer and the "
+                    "engine; give a file: sqlite:///path/to/statusflow.db"
+                )
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"Cannot create the folder {folder} for the database: {exc.strerror}. "
+                    "Choose a folder you may write to."
+                ) from None
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 10}
+        self.engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _sqlite_setup(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def __repr__(self) -> str:
+        return f"Database({describe(self.url)})"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A transaction that only reads (it never blocks writers on SQLite in WAL)."""
+        with self._connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that writes; it commits when the block ends without error."""
+        with self._connect() as conn:
+            conn = conn.execution_options(sf_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise DatabaseError(connection_problem(self.url, exc)) from None
+        with conn:
+            yield conn
+
+    def check_reachable(self) -> None:
+        """Open and close one connection, raising a clear error if that fails."""
+        with self.read():
+            pass
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def connection_problem(url: URL, exc: Exception) -> str:
+    """One sentence saying why a connection failed and what to try."""
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+    where = describe(url)
+    lowered = detail.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        hint = (
+            "The password was refused or missing: store it with "
+            f"'statusflow secret set {database_secret_name(url)}'."
+        )
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = "Create the database first (createdb), then run 'statusflow db upgrade'."
+    elif "connection refused" in lowered or "could not translate host" in lowered:
+        hint = "Check that the server is running and that host and port are right."
+    elif "unable to open database file" in lowered:
+        hint = "Check that the folder exists and that you may write to it."
+    else:
+        hint = "Check the URL in --database, STATUSFLOW_DATABASE_URL or the config file."
+    return f"Cannot connect to {where}: {detail.rstrip('.')}. {hint}"
+
+
+def database_secret_name(url: URL) -> str:
+    """The keyring entry that holds the password for a PostgreSQL URL."""
+    return f"db/{url.username or 'postgres'}@{url.host or 'localhost'}:{url.port or 5432}"

@@ -1,0 +1,229 @@
+"""Human tasks: approvals, manual compensation, follow-ups and alerts.
+
+Deciding a task never moves a run directly: it records the decision and adds a work
+item for the run's node, so the engine resumes the run through the same dispatch
+path as everything else (leases, one item per record, timeline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+
+from engine import audit
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.errors import StatusFlowError
+from engine.governance.permissions import require
+from engine.runtime.runs import add_step, add_work_item, finish_run, get_run, record_lock
+from engine.storage.database import Database
+from engine.storage.tables import tasks
+
+DECISIONS = {
+    "approval": {"approve": "approved", "reject": "rejected"},
+    "compensation": {"done": "done", "abandon": "abandoned"},
+    "follow_up": {"done": "done", "abandon": "abandoned"},
+    "alert": {"done": "done"},
+}
+KIND_WORDS = {
+    "approval": "approval",
+    "compensation": "manual task",
+    "follow_up": "follow-up task",
+    "alert": "alert",
+}
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    run_id: str | None
+    node_id: str | None
+    kind: str
+    title: str
+    instructions: str
+    checklist: list[str]
+    context: dict[str, Any]
+    assignee_user: str | None
+    assignee_role: str | None
+    state: str
+    progress: str
+    due_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+    created_at: datetime
+
+
+def _info(row: Any) -> TaskInfo:
+    return TaskInfo(
+        row.id,
+        row.run_id,
+        row.node_id,
+        row.kind,
+        row.title,
+        row.instructions,
+        list(row.checklist or []),
+        dict(row.context or {}),
+        row.assignee_user,
+        row.assignee_role,
+        row.state,
+        row.progress,
+        row.due_at,
+        row.decided_by,
+        row.decided_at,
+        row.comment,
+        row.created_at,
+    )
+
+
+def create_task(
+    conn: Connection,
+    *,
+    kind: str,
+    title: str,
+    clock: Clock,
+    run_id: str | None = None,
+    node_id: str | None = None,
+    instructions: str = "",
+    checklist: list[str] | None = None,
+    context: dict[str, Any] | None = None,
+    assignee_user: str | None = None,
+    assignee_role: str | None = None,
+    due_at: datetime | None = None,
+) -> int:
+    result = conn.execute(
+        insert(tasks)
+        .values(
+            run_id=run_id,
+            node_id=node_id,
+            kind=kind,
+            title=title[:300],
+            instructions=instructions,
+            checklist=checklist,
+            context=context,
+            assignee_user=assignee_user or None,
+            assignee_role=assignee_role or None,
+            state="open",
+            progress="not_started",
+            due_at=due_at,
+            created_at=clock.now(),
+        )
+        .returning(tasks.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def get_task(conn: Connection, task_id: int) -> TaskInfo:
+    row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+    if row is None:
+        raise StatusFlowError(f"There is no task {task_id}.")
+    return _info(row)
+
+
+def node_tasks(conn: Connection, run_id: str, node_id: str) -> list[TaskInfo]:
+    rows = conn.execute(
+        select(tasks).where(tasks.c.run_id == run_id).where(tasks.c.node_id == node_id)
+    ).all()
+    return [_info(row) for row in rows]
+
+
+def list_tasks(
+    conn: Connection,
+    *,
+    user: str | None = None,
+    roles: tuple[str, ...] = (),
+    open_only: bool = True,
+) -> list[TaskInfo]:
+    """Tasks for a user and their roles (all tasks when neither is given)."""
+    query = select(tasks).order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.id)
+    if open_only:
+        query = query.where(tasks.c.state == "open")
+    if user is not None or roles:
+        query = query.where(or_(tasks.c.assignee_user == user, tasks.c.assignee_role.in_(roles)))
+    return [_info(row) for row in conn.execute(query).all()]
+
+
+def decide(
+    db: Database,
+    task_id: int,
+    decision: str,
+    *,
+    actor: str,
+    comment: str = "",
+    clock: Clock = SYSTEM_CLOCK,
+) -> TaskInfo:
+    """Approve, reject, mark done or abandon a task, and let its run go on."""
+    now = clock.now()
+    with db.write() as conn:
+        require(conn, actor, "task.decide")
+        task = get_task(conn, task_id)
+        allowed = DECISIONS[task.kind]
+        if decision not in allowed:
+            word = KIND_WORDS[task.kind]
+            article = "an" if word[0] in "aeiou" else "a"
+            raise StatusFlowError(
+                f"Task {task_id} is {article} {word}: use {' or '.join(allowed)}, not '{decision}'."
+            )
+        if task.state != "open":
+            raise StatusFlowError(
+                f"Task {task_id} is already {task.state}"
+                + (f" (by {task.decided_by})" if task.decided_by else "")
+                + "; nothing was changed."
+            )
+        state = allowed[decision]
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id)
+            .values(state=state, decided_by=actor, decided_at=now, comment=comment or None)
+        )
+        said = f": {comment}" if comment else ""
+        audit.record(
+            conn,
+            actor=actor,
+            action=f"task.{decision}",
+            object_type="task",
+            object_id=str(task_id),
+            summary=f"{actor} marked the {KIND_WORDS[task.kind]} '{task.title}' {state}{said}",
+            before={"state": task.state},
+            after={"state": state},
+            at=now,
+        )
+        if task.run_id is not None and task.node_id is not None:
+            _resume(conn, task, state, actor, comment, clock)
+        return get_task(conn, task_id)
+
+
+def _resume(
+    conn: Connection, task: TaskInfo, state: str, actor: str, comment: str, clock: Clock
+) -> None:
+    assert task.run_id is not None and task.node_id is not None
+    run = get_run(conn, task.run_id)
+    if run.state != "active":
+        return
+    said = f" ({comment})" if comment else ""
+    add_step(
+        conn,
+        run.id,
+        "task",
+        f"{actor} marked '{task.title}' {state}{said}.",
+        node_id=task.node_id,
+        clock=clock,
+        detail={"task_id": task.id, "state": state},
+    )
+    if task.kind == "compensation" and state == "abandoned":
+        finish_run(conn, run.id, "failed", f"{actor} abandoned the manual task{said}", clock=clock)
+        return
+    if task.kind not in ("approval", "compensation"):
+        return
+    phase = "decision" if task.kind == "approval" else "compensated"
+    add_work_item(
+        conn,
+        run.id,
+        task.node_id,
+        record_lock(run.source_id, run.record_key),
+        clock.now(),
+        clock=clock,
+        payload={"phase": phase, "task_id": task.id},
+    )

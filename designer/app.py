@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from designer.collector import GuiThreadCollector
 from designer.main_window import MainWindow
 from designer.session import Session
 from designer.sign_in import sign_in
@@ -25,6 +26,8 @@ def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("StatusFlow")
     app.setOrganizationName("StatusFlow")
+    if app.findChild(GuiThreadCollector) is None:
+        GuiThreadCollector(app)
     return app  # type: ignore[return-value]
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from NodeGraphQt import BaseNode, NodeGraph
 from PySide6.QtCore import QEvent, QObject, QRectF, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer.document import Changes, ConnectionRefused, GraphDocument
 from designer.node_classes import (
@@ -33,6 +34,24 @@ NODE_MIME = "application/x-statusflow-node-type"
 TITLE_WIDTH = 190.0  # longer titles wrap onto a second line
 
 
+class _NoHistory(QUndoStack):
+    """NodeGraphQt wraps every edit in an undo command; our document keeps the history.
+
+    A command is carried out and dropped at once: commands a stack keeps point back at
+    the graph, and when a cycle collection frees both, the stack's destructor deletes
+    commands Python has already freed and the process crashes.
+    """
+
+    def push(self, cmd: QUndoCommand) -> None:
+        cmd.redo()
+
+    def beginMacro(self, text: str) -> None:
+        pass
+
+    def endMacro(self) -> None:
+        pass
+
+
 class Canvas(QObject):
     """Keeps a NodeGraphQt graph in step with a GraphDocument."""
 
@@ -43,9 +62,8 @@ class Canvas(QObject):
         super().__init__(parent)
         self.document = document
         self.summary_context = SummaryContext()
-        self.graph = NodeGraph()
+        self.graph = NodeGraph(undo_stack=_NoHistory())
         self.graph.register_nodes(list(NODE_CLASSES.values()))
-        self.graph.undo_stack().setUndoLimit(1)  # our document keeps the history
         self.widget = self.graph.widget
         self._views: dict[str, BaseNode] = {}  # our node id → canvas node
         self._ids: dict[str, str] = {}  # canvas node id → our node id

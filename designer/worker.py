@@ -11,8 +11,10 @@ turns what went wrong into a message box a person can act on.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -31,6 +33,39 @@ INTERNAL_ERROR = (
 POLL_MS = 30  # how often the GUI thread looks for finished calls
 
 
+class _LetGo:
+    """Hands the call to a pool thread and lets go of it before the result shows.
+
+    A call is often a closure over a panel. The pool keeps its work item a moment after
+    the future is done; if that were the last reference, the panel would be freed on
+    the pool thread, which crashes Qt. The worker's own entry holds the call until the
+    GUI thread has delivered the result, so the last reference is always dropped there;
+    a raised exception's frames are cleared for the same reason (its lines still log).
+    """
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._call: Callable[[], Any] | None = call
+
+    def __call__(self) -> Any:
+        call, self._call = self._call, None
+        assert call is not None, "a call runs once"
+        try:
+            return call()
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)  # the closure's frame holds the panel
+            raise
+        finally:
+            del call
+
+
+@dataclass(frozen=True)
+class _Pending:
+    future: Future[Any]
+    call: Callable[[], Any]  # held here so the GUI thread drops it (see _LetGo)
+    on_done: Callable[[Any], None]
+    on_error: Callable[[Exception], None]
+
+
 class Worker(QObject):
     """Runs calls on Python threads; ``busy_changed(bool)`` says whether any is running.
 
@@ -44,9 +79,7 @@ class Worker(QObject):
     def __init__(self, parent: QObject | None = None, max_threads: int = 1) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="sf-worker")
-        self._pending: list[
-            tuple[Future[Any], Callable[[Any], None], Callable[[Exception], None]]
-        ] = []
+        self._pending: list[_Pending] = []
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._collect)
@@ -62,7 +95,8 @@ class Worker(QObject):
         on_error: Callable[[Exception], None],
     ) -> None:
         """Run ``call()`` off the GUI thread, then ``on_done(result)`` or ``on_error(exc)``."""
-        self._pending.append((self._pool.submit(call), on_done, on_error))
+        future = self._pool.submit(_LetGo(call))
+        self._pending.append(_Pending(future, call, on_done, on_error))
         if len(self._pending) == 1:
             self._timer.start()
             self.busy_changed.emit(True)
@@ -70,7 +104,7 @@ class Worker(QObject):
     def wait_for_done(self, msecs: int = -1) -> bool:
         """Block until the running calls end, then deliver their results (closing, tests)."""
         timeout = None if msecs < 0 else msecs / 1000
-        futures = [future for future, _, _ in self._pending]
+        futures = [entry.future for entry in self._pending]
         finished = all(self._finish(f, timeout) for f in futures)
         self._collect()
         return finished
@@ -84,15 +118,14 @@ class Worker(QObject):
         return True
 
     def _collect(self) -> None:
-        ready = [entry for entry in self._pending if entry[0].done()]
+        ready = [entry for entry in self._pending if entry.future.done()]
         for entry in ready:
             self._pending.remove(entry)
-            future, on_done, on_error = entry
-            exc = future.exception()
+            exc = entry.future.exception()
             if exc is None:
-                on_done(future.result())
+                entry.on_done(entry.future.result())
             elif isinstance(exc, Exception):
-                on_error(exc)
+                entry.on_error(exc)
         if ready and not self._pending:
             self._timer.stop()
             self.busy_changed.emit(False)

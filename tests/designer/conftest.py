@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -80,3 +81,15 @@ def own_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = str(tmp_path_factory.mktemp("qsettings"))
     for form in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(form, QSettings.Scope.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def collect_on_gui_thread(qapp: Any) -> Iterator[None]:
+    """As in the application: cycles are collected on the GUI thread only, so a worker
+    thread never frees a widget (which crashes Qt)."""
+    from designer.collector import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield
+    collector.stop()
+    collector.deleteLater()

@@ -18,10 +18,10 @@ from engine.governance import audit_log
 from engine.runtime.engine import Engine
 from engine.runtime.scheduler import EngineRunner
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, set_status, shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DELIVERED = "Delivered → confirmation email"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -74,8 +74,7 @@ def test_the_readable_kind_of_change_filters_and_details_show_before_and_after(
     text = audit.details.toPlainText()
     assert "What: Published (graph.publish)" in text and "Before:" in text and "After:" in text
     assert column(audit.table, 3) == ["Version"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    audit.grab().save(str(SCREENSHOTS / "audit.png"))
+    save_screenshot(audit, "audit")
 
 
 def test_dates_before_the_entries_show_none(audit: AuditPanel) -> None:
@@ -162,8 +161,7 @@ def test_the_embedded_engine_can_be_stopped_and_started_again(
     panel = engine_panel(qtbot, db, runner=first, new_runner=new_runner)
     running = column(panel.engines, 0)
     qtbot.wait(50)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    panel.grab().save(str(SCREENSHOTS / "engine_status.png"))
+    save_screenshot(panel, "engine_status")
     announced: list[object] = []
     panel.runner_changed.connect(announced.append)
 

@@ -25,12 +25,12 @@ from engine.runtime.engine import Engine
 from engine.runtime.scheduler import EngineRunner
 from engine.storage.database import Database
 from engine.storage.tables import runs
+from tests.designer.screens import save_screenshot
 from tests.designer.test_inbox import click
 from tests.designer.test_records_panel import _choose_status, _click_record
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import publish
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -112,8 +112,7 @@ def test_order_7_delivered_then_a_failing_webhook_worked_by_hand(
         ),
         timeout=10_000,
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(SCREENSHOTS / "embedded_after_delivery.png"))
+    save_screenshot(window, "embedded_after_delivery")
 
     change_status(qtbot, window, "9", "SHP – Shipped")
     qtbot.waitUntil(lambda: run_state(db, "9") == "active", timeout=10_000)
@@ -138,4 +137,4 @@ def test_order_7_delivered_then_a_failing_webhook_worked_by_hand(
     assert failures.rowCount() == 1
     assert failures.item(0, 0).text() == "Shipped → tell the warehouse"
     assert manual.rowCount() == 1 and manual.item(0, 1).text() == "1"
-    window.grab().save(str(SCREENSHOTS / "embedded_reports.png"))
+    save_screenshot(window, "embedded_reports")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,10 +17,10 @@ from engine.clock import ManualClock
 from engine.governance import users
 from engine.runtime.engine import Engine
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, set_status, shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -193,5 +192,4 @@ def test_screenshot_of_an_approval_and_a_manual_task(
     inbox.documents.findChildren(QCheckBox)[0].setChecked(True)
     qtbot.wait(50)  # let the new checkboxes show and the layout settle
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert inbox.grab().save(str(SCREENSHOTS / "inbox.png"))
+    save_screenshot(inbox, "inbox")

@@ -17,10 +17,10 @@ from designer.session import Session
 from engine.clock import ManualClock
 from engine.graphs import find_graph, load_draft
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.designer.test_properties import click_box, retype
 from tests.engine.runtime.support import shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LADDER = "Salesperson not assigned → escalation ladder"
 
 
@@ -188,8 +188,7 @@ def test_screenshot_of_the_escalation_ladder(qtbot: QtBot, window: MainWindow) -
     window.canvas.fit()
     window.canvas.select([email.id])
     qtbot.wait(300)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(SCREENSHOTS / "main_window_ladder.png"))
+    save_screenshot(window, "main_window_ladder")
 
 
 @only_sqlite

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
@@ -17,11 +15,11 @@ from engine.clock import ManualClock
 from engine.governance import versions
 from engine.graph.model import Graph
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.support import publish
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DELIVERED = "Delivered → confirmation email"
 LADDER = "Salesperson not assigned → escalation ladder"
 WELCOME = "New customer → welcome journey"
@@ -119,8 +117,7 @@ def test_empty_database_explains_how_to_make_the_first(qtbot: QtBot) -> None:
 def test_open_screenshot(qtbot: QtBot, session: Session, db: Database) -> None:
     publish(db, DELIVERED, ManualClock())
     dialog = open_dialog(qtbot, session)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOTS / "open.png"))
+    save_screenshot(dialog, "open")
 
 
 # -- the gallery -----------------------------------------------------------------------
@@ -179,5 +176,4 @@ def test_templates_need_their_records(qtbot: QtBot, db: Database) -> None:
 @sqlite_only
 def test_gallery_screenshot(qtbot: QtBot, session: Session) -> None:
     dialog = gallery(qtbot, session)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOTS / "gallery.png"))
+    save_screenshot(dialog, "gallery")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -11,8 +9,7 @@ from pytestqt.qtbot import QtBot
 from designer.canvas import NODE_MIME
 from designer.palette import TYPE_ROLE, Palette
 from engine.nodes import catalogue
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+from tests.designer.screens import save_screenshot
 
 
 @pytest.fixture
@@ -105,6 +102,5 @@ def test_group_headings_cannot_be_dragged(palette: Palette) -> None:
 
 
 def test_screenshot(palette: Palette) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     palette.tree.setCurrentItem(_item(palette, "action.send_email"))
-    assert palette.grab().save(str(SCREENSHOTS / "palette.png"))
+    save_screenshot(palette, "palette")

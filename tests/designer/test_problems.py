@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,8 +21,8 @@ from designer.validation_runner import ValidationRunner
 from engine.graph.context import ValidationContext
 from engine.graph.model import Graph, PortRef, new_edge, new_node
 from engine.graph.validation import Problem, validate
+from tests.designer.screens import save_screenshot
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 NO_TRIGGER = "This graph has no trigger"
 
 
@@ -215,6 +214,5 @@ def test_problems_by_node_feeds_the_canvas_markers() -> None:
 
 
 def test_screenshot(panel: ProblemsPanel, document: GraphDocument) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     panel.set_problems(_two_problems(document)[0])
-    assert panel.grab().save(str(SCREENSHOTS / "problems.png"))
+    save_screenshot(panel, "problems")

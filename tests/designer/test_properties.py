@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ from pytestqt.qtbot import QtBot
 from designer.document import GraphDocument
 from designer.properties import PropertiesPanel
 from engine.graph.context import ValidationContext
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+from tests.designer.screens import save_screenshot
 
 
 @pytest.fixture
@@ -256,7 +254,4 @@ def test_a_schedule_is_read_back_in_plain_words(qtbot: QtBot, panel: PropertiesP
 def test_screenshot_of_the_email_step(panel: PropertiesPanel) -> None:
     panel.show_node(node_of(panel.document, "action.send_email"))
     QApplication.processEvents()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / "properties_email.png"
-    assert panel.grab().save(str(path))
-    assert path.stat().st_size > 0
+    save_screenshot(panel, "properties_email")

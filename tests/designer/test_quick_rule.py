@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -15,10 +13,9 @@ from designer.session import Session
 from engine import demo, graphs
 from engine.clock import ManualClock
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture
@@ -91,8 +88,7 @@ def test_empty_subject_shows_the_problem_and_creates_nothing(
     assert dialog.problems.text() == "• Subject is required. Fill it in."
     assert dialog.form().labels["subject"].styleSheet() == PROBLEM_STYLE
     assert [g.name for g in session.list_graphs()] == before
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOTS / "quick_rule.png"))
+    save_screenshot(dialog, "quick_rule")
 
 
 def test_a_name_already_used_is_refused(

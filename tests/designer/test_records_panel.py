@@ -17,9 +17,9 @@ from engine.clock import ManualClock
 from engine.outbox import LoopbackOutbox, ensure_demo_profile
 from engine.storage.database import Database
 from engine.storage.tables import status_events
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.support import AUTHOR, engine, publish
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -139,7 +139,7 @@ def test_the_delivered_email_arrives_in_the_outbox_panel(
     _choose_status(panel, "DEL – Delivered")
     qtbot.mouseClick(panel.apply_status, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _cell(panel, "7", "Status") == "DEL – Delivered")
-    assert panel.grab().save(str(SCREENSHOTS / "records.png"))
+    save_screenshot(panel, "records")
     worker.run_until_idle()
     qtbot.waitUntil(lambda: inbox.table.rowCount() == 1, timeout=4000)
 
@@ -147,4 +147,4 @@ def test_the_delivered_email_arrives_in_the_outbox_panel(
     assert _cell(panel, "7", "Email") == inbox.to_label.text()
     assert "order 7" in inbox.plain.toPlainText()
     assert "Thank you for your purchase!" in inbox.formatted.toPlainText()
-    assert inbox.grab().save(str(SCREENSHOTS / "outbox.png"))
+    save_screenshot(inbox, "outbox")

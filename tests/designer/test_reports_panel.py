@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from designer.reports_panel import TABS, ReportsPanel
 from engine.clock import ManualClock
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.test_reports import WAREHOUSE, busy_shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -59,12 +59,11 @@ def test_the_failing_step_and_the_manual_work_it_caused_are_shown(
     assert "50%" in panel.pages[TABS.index("Retries")].headline.text()
     assert "1 run(s)" in panel.pages[TABS.index("Loop guard")].headline.text()
     assert ["Stopped by loop guard", "1"] in cells(panel, "Run outcomes")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for tab in TABS:
         panel.tabs.setCurrentIndex(TABS.index(tab))
         qtbot.wait(50)
         name = "reports" if tab == "Failures" else f"reports_{tab.lower().replace(' ', '_')}"
-        panel.grab().save(str(SCREENSHOTS / f"{name}.png"))
+        save_screenshot(panel, name)
 
 
 def test_a_shorter_period_leaves_older_failures_out(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,11 +16,11 @@ from engine import demo, graphs
 from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.designer.test_inbox import customer_of, failing_webhook
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, mail_settings, publish, set_status, shop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DELIVERED = "Delivered → confirmation email"
 LADDER = "Salesperson not assigned → escalation ladder"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -212,5 +211,4 @@ def test_screenshot_of_an_emailed_run_and_a_cancelled_escalation(
     ladder_nodes = [node["id"] for node in document["nodes"]]  # type: ignore[attr-defined]
     assert node_ids == ladder_nodes[:4]  # trigger, wait, email, the wait it was cancelled in
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert panel.grab().save(str(SCREENSHOTS / "timeline.png"))
+    save_screenshot(panel, "timeline")

@@ -16,8 +16,8 @@ from engine.governance import users
 from engine.secrets import NO_BACKEND, SecretStore
 from engine.settings import smtp_profile
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -68,7 +68,7 @@ def test_a_working_server_is_reported_in_green_then_saved(
     assert dialog.email_result.text().startswith("Connected to the email server 127.0.0.1:")
     assert smtp_server.messages == []  # a test sends nothing
     QApplication.processEvents()  # let the sentence's height settle before the picture
-    assert dialog.grab().save(str(SCREENSHOTS / "settings.png"))
+    save_screenshot(dialog, "settings")
 
     _press(qtbot, dialog, dialog.save_smtp)
     with db.read() as conn:

@@ -14,11 +14,11 @@ from designer.sign_in import FORGOTTEN, SignInDialog, secret_name, sign_in
 from engine.governance import users
 from engine.secrets import SecretStore
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.memory_keyring import MemoryKeyring
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "correct horse"
 Act = Callable[[SignInDialog], None]
 
@@ -93,8 +93,7 @@ def test_wrong_password_says_so_under_the_fields(
     assert dialog.error.text() == "Wrong user name or password."
     assert dialog.signed_in_user() is None
     assert dialog.isVisible() and dialog.sign_in_button.isEnabled()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOTS / "sign_in.png"))
+    save_screenshot(dialog, "sign_in")
 
 
 def test_empty_fields_are_asked_for(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,10 +16,10 @@ from designer.test_run_dialog import TestRunDialog as Dialog
 from engine import graphs
 from engine.clock import ManualClock
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.support import shop
 
 LADDER = "Salesperson not assigned → escalation ladder"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -133,9 +132,8 @@ def test_a_status_change_at_one_hour_cancels_the_ladder_and_lights_its_path(
     assert "Cancelled" in stopped.view.toolTip()
 
     canvas.fit()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    dialog.grab().save(str(SCREENSHOTS / "test_run.png"))
-    canvas.widget.grab().save(str(SCREENSHOTS / "test_run_path.png"))
+    save_screenshot(dialog, "test_run")
+    save_screenshot(canvas.widget, "test_run_path")
 
     qtbot.mouseClick(dialog.clear_button, Qt.MouseButton.LeftButton)
     assert highlighted_titles(canvas) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +21,9 @@ from engine.governance.test_run import simulate
 from engine.graph.model import PortRef, new_edge, new_node
 from engine.nodes.spec import Category
 from engine.storage.database import Database
+from tests.designer.screens import save_screenshot
 from tests.engine.runtime.graphs import Builder
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DELIVERED = "Delivered → confirmation email"
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 pytestmark = SQLITE_ONLY
@@ -250,8 +249,7 @@ def test_rollback_says_which_runs_keep_going(
         f"'{DELIVERED}' now runs V1.0 (it was V1.1). No runs are going right now.",
     )
     assert column(panel, "State") == ["Rejected", "Superseded", "Published (current)"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    panel.grab().save(str(SCREENSHOTS / "versions.png"))
+    save_screenshot(panel, "versions")
 
 
 def test_disable_and_enable_the_graph(qtbot: QtBot, db: Database, shop: str) -> None:
@@ -343,8 +341,7 @@ def test_compare_lists_the_change_and_marks_it_on_the_canvas(
     trigger = next(n.id for n in draft.nodes if n.id != email_id)
     assert canvas.view_of(trigger).color() == COLOURS[Category.TRIGGER]
     canvas.fit()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(SCREENSHOTS / "version_diff.png"))
+    save_screenshot(window, "version_diff")
 
     shown: list[str] = []
     panel.compare_pane.viewing_version.connect(shown.append)

@@ -9,7 +9,7 @@ shown, through the same export an auditor gets from the command line.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.reports_panel import fill_table, local_time, make_table, save_csv
+from designer.tables import fill_table, make_table, save_csv
+from designer.times import day_start, when
 from designer.worker import Worker, show_failure
 from engine.governance import audit_log
 from engine.storage.database import Database
@@ -78,11 +79,6 @@ COLUMNS = ("When", "Who", "What", "Object", "Summary")
 DEFAULT_DAYS = 30
 
 
-def _day_start(day: date) -> datetime:
-    """Local midnight of ``day`` in UTC: the dates people pick are their own days."""
-    return datetime.combine(day, time.min).astimezone().astimezone(UTC)
-
-
 def _pretty(value: Any) -> str:
     if value is None:
         return "(nothing)"
@@ -100,7 +96,7 @@ def details_text(entry: audit_log.AuditEntry) -> str:
     """What the details pane shows for one entry."""
     what = ACTION_WORDS.get(entry.action, entry.action)
     return (
-        f"When: {local_time(entry.at)}\nWho: {entry.actor}\n"
+        f"When: {when(entry.at)}\nWho: {entry.actor}\n"
         f"What: {what} ({entry.action})\nObject: {object_text(entry, full=True)}\n\n"
         f"{entry.summary}\n\nBefore:\n{_pretty(entry.before)}\n\nAfter:\n{_pretty(entry.after)}"
     )
@@ -178,8 +174,8 @@ class AuditPanel(QWidget):
             "actor": self.who.currentData(),
             "action": self.what.currentData(),
             "object_type": self.object_type.currentData(),
-            "since": _day_start(self.date_from.date().toPython()),
-            "until": _day_start(self.date_to.date().toPython() + timedelta(days=1)),
+            "since": day_start(self.date_from.date().toPython()),
+            "until": day_start(self.date_to.date().toPython() + timedelta(days=1)),
         }
 
     def refresh(self) -> None:
@@ -196,7 +192,7 @@ class AuditPanel(QWidget):
         self._learn_people(entries)
         rows = [
             (
-                local_time(e.at),
+                when(e.at),
                 e.actor,
                 ACTION_WORDS.get(e.action, e.action),
                 object_text(e),

@@ -16,7 +16,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from designer.problems import ERROR_COLOUR, OK_COLOUR, WARNING_COLOUR
-from designer.reports_panel import duration_text, fill_table, local_time, make_table
+from designer.tables import duration_text, fill_table, make_table
+from designer.times import when
 from designer.worker import Worker, show_failure
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
@@ -56,7 +57,7 @@ def _engine_state(engine: EngineInfo) -> tuple[str, tuple[int, int, int]]:
 
 def backlog_text(status: EngineStatus, now: datetime) -> str:
     late = (
-        f", waiting since {local_time(status.oldest_pending_due)} "
+        f", waiting since {when(status.oldest_pending_due)} "
         f"({duration_text(now - status.oldest_pending_due)})"
         if status.oldest_pending_due
         else ""
@@ -152,7 +153,7 @@ class EnginePanel(QWidget):
         fill_table(
             self.engines,
             [
-                (_engine_state(e)[0], e.host, e.pid, local_time(e.started), local_time(e.last_beat))
+                (_engine_state(e)[0], e.host, e.pid, when(e.started), when(e.last_beat))
                 for e in status.engines
             ],
         )
@@ -162,7 +163,7 @@ class EnginePanel(QWidget):
             self.errors,
             [
                 (
-                    local_time(e.at),
+                    when(e.at),
                     e.graph,
                     e.record,
                     e.step,

@@ -4,12 +4,14 @@ A run that needs a person parks until someone decides, so the inbox makes waitin
 work obvious: tasks grouped by kind, overdue ones marked red, and beside the chosen
 task everything needed to act without looking elsewhere (instructions, documents to
 check, what failed and why, the record's fields). Each button calls
-``engine.tasks.decide`` off the GUI thread and says in words what happens next.
+``engine.tasks.decide`` off the GUI thread and says in words what happens next; each
+document ticked is saved at once through ``engine.tasks.tick_document``. Approving
+with documents unticked asks first, and the approval records which were missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +19,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,17 +36,19 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import Connection
 
+from designer.checklist_box import ChecklistBox
 from designer.problems import ERROR_COLOUR, OK_COLOUR
-from designer.runs_panel import describe_record, utc
+from designer.times import when
 from designer.worker import Worker, show_failure
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.governance.permissions import allowed, roles_of
 from engine.nodes import catalogue
 from engine.runtime.records import RecordStore
+from engine.runtime.run_search import describe_record
 from engine.runtime.runs import get_run
 from engine.sources.registry import SourceInfo, list_sources
 from engine.storage.database import Database
-from engine.tasks import DECISIONS, TaskInfo, decide, list_tasks
+from engine.tasks import ACCEPTED, DECISIONS, TaskInfo, decide, list_tasks, tick_document
 
 REFRESH_MS = 10_000
 TASK_ROLE = Qt.ItemDataRole.UserRole
@@ -70,6 +72,10 @@ OTHER_CONFIRMATIONS = {"done": "Marked done.", "abandon": "Abandoned."}
 REJECT_NEEDS_COMMENT = (
     "Write in the comment box why you reject it, then press Reject again: the people "
     "who asked need to know what to change."
+)
+UNTICKED_QUESTION = (
+    "Not ticked yet: {missing}.\n\nGo ahead anyway? Your decision will record which "
+    "documents were not ticked."
 )
 CHOOSE = "Choose a task on the left to see what to do."
 EMPTY = "Nothing to do: there are no open tasks for you or your roles."
@@ -126,7 +132,7 @@ def _text(value: Any) -> str:
 def due_words(task: InboxTask) -> str:
     if task.task.due_at is None:
         return "No due date"
-    return f"{'Overdue since' if task.overdue else 'Due'} {utc(task.task.due_at)} UTC"
+    return f"{'Overdue since' if task.overdue else 'Due'} {when(task.task.due_at)}"
 
 
 def assignee_words(task: TaskInfo) -> str:
@@ -195,8 +201,8 @@ class InboxPanel(QWidget):
         self.title.setFont(font)
         self.facts = QLabel(wordWrap=True)
         self.instructions = QLabel(wordWrap=True)
-        self.documents = QGroupBox("Documents to check (tick them as you go; ticks are not saved)")
-        QVBoxLayout(self.documents)
+        self.documents = ChecklistBox()
+        self.documents.tick_clicked.connect(self.tick)
         self.failure = QLabel(wordWrap=True)
         self.fields = QTableWidget(0, 2)
         self.fields.setHorizontalHeaderLabels(["Field", "Value"])
@@ -257,7 +263,7 @@ class InboxPanel(QWidget):
         group.setFont(0, font)
         group.setFlags(Qt.ItemFlag.ItemIsEnabled)
         for member in members:
-            due = f"{utc(member.task.due_at)} UTC" if member.task.due_at else ""
+            due = when(member.task.due_at)
             item = QTreeWidgetItem(group, [member.task.title, member.record, due])
             item.setData(0, TASK_ROLE, member.task.id)
             item.setToolTip(0, member.task.title)
@@ -300,19 +306,11 @@ class InboxPanel(QWidget):
         about = f"About {item.record}\n" if item.record else ""
         self.facts.setText(f"{about}{assignee_words(task)} · {due_words(item)}")
         self.instructions.setText(task.instructions or "No instructions were given.")
-        self._show_documents(task.checklist)
+        self.documents.show_checklist(task.checklist, task.ticks)
         self._show_failure(task.context)
         self._show_fields(item.fields)
         for decision, button in self.buttons.items():
             button.setVisible(decision in DECISIONS[task.kind])
-
-    def _show_documents(self, checklist: list[str]) -> None:
-        layout = self.documents.layout()
-        while layout.count():
-            layout.takeAt(0).widget().deleteLater()
-        for document in checklist:
-            layout.addWidget(QCheckBox(document))
-        self.documents.setVisible(bool(checklist))
 
     def _show_failure(self, context: dict[str, Any]) -> None:
         self.failure.setVisible("error" in context)
@@ -341,12 +339,45 @@ class InboxPanel(QWidget):
             self.comment.setFocus()
             return
         kind = self.tasks[task_id].task.kind
+        if DECISIONS[kind][decision] in ACCEPTED and not self._unticked_accepted():
+            return
         db, actor, clock = self.db, self.actor, self.clock
         self.worker.run(
             lambda: decide(db, task_id, decision, actor=actor, comment=comment, clock=clock),
             lambda _task: self._decided(kind, decision),
             self._refused,
         )
+
+    def _unticked_accepted(self) -> bool:
+        """True when every document is ticked, or the person goes ahead without some."""
+        missing = self.documents.unticked()
+        if not missing:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Some documents are not ticked",
+            UNTICKED_QUESTION.format(missing=", ".join(f"'{d}'" for d in missing)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def tick(self, document: str, ticked: bool) -> None:
+        """Save a tick as soon as it is clicked, for everyone who works this task."""
+        task_id = self.chosen_task_id()
+        if task_id is None:
+            return
+        db, actor, clock = self.db, self.actor, self.clock
+        self.worker.run(
+            lambda: tick_document(db, task_id, document, ticked=ticked, actor=actor, clock=clock),
+            self._ticked,
+            self._refused,
+        )
+
+    def _ticked(self, task: TaskInfo) -> None:
+        if task.id in self.tasks:
+            self.tasks[task.id] = replace(self.tasks[task.id], task=task)
+        if self.chosen_task_id() == task.id:
+            self.documents.show_checklist(task.checklist, task.ticks)
 
     def _decided(self, kind: str, decision: str) -> None:
         self._confirm(CONFIRMATIONS.get((kind, decision)) or OTHER_CONFIRMATIONS[decision])

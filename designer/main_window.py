@@ -40,6 +40,7 @@ from designer.runs_panel import RunsPanel
 from designer.session import Session
 from designer.settings_dialog import SettingsDialog
 from designer.test_run_dialog import TestRunDialog
+from designer.times import set_display_zone
 from designer.validation_runner import ValidationRunner
 from designer.versions_panel import VersionsPanel
 from engine.errors import StatusFlowError
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.session = session
         self.runner = runner
+        set_display_zone(session.time_zone())
         sources = session.source_names()
         self.document = GraphDocument(blank_graph(sources[0] if sources else None), self)
         self.canvas = Canvas(self.document, self)
@@ -394,6 +396,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         SettingsDialog(self.session.db, self.session.actor, self).exec()
+        set_display_zone(self.session.time_zone())  # an admin may have changed it
 
     def show_versions(self) -> None:
         self.versions_dock.show()

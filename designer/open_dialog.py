@@ -9,7 +9,6 @@ of those words; Enter, double-click or "Open" returns the chosen name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.times import when
 from engine.graphs import GraphSummary
 
 COLUMNS = ("Automation", "Records", "Status", "Last edited by", "Last edited")
@@ -46,21 +46,13 @@ def status_words(summary: GraphSummary) -> str:
     return f"Published {summary.current_version}"
 
 
-def when_words(moment: datetime | None) -> str:
-    """A local date and time people read at a glance, e.g. "3 May 2026, 14:05"."""
-    if moment is None:
-        return ""
-    local = moment.astimezone() if moment.tzinfo else moment
-    return f"{local.day} {local:%b %Y, %H:%M}"
-
-
 def _row(summary: GraphSummary) -> list[QStandardItem]:
     texts = (
         summary.name,
         summary.source or "(no records chosen)",
         status_words(summary),
         summary.updated_by or "",
-        when_words(summary.updated_at),
+        when(summary.updated_at),
     )
     items = [QStandardItem(text) for text in texts]
     items[0].setToolTip(summary.description or summary.name)

@@ -8,8 +8,6 @@ it needs no worker thread.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.times import when
 from engine.outbox import LoopbackOutbox, OutboxMessage
 
 REFRESH_MS = 2000
@@ -37,11 +36,6 @@ EMPTY = (
     "No emails yet. Publish an automation that sends email (for example "
     "'Delivered → confirmation email'), then change a record's status in Records."
 )
-
-
-def received_text(moment: datetime) -> str:
-    """The time a message arrived, in this computer's time zone."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class OutboxPanel(QWidget):
@@ -107,7 +101,7 @@ class OutboxPanel(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(messages))
         for row, message in enumerate(messages):
-            values = (received_text(message.received_at), ", ".join(message.to), message.subject)
+            values = (when(message.received_at), ", ".join(message.to), message.subject)
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()

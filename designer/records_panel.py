@@ -3,16 +3,15 @@
 In the embedded demo there is no host application, so this panel plays it: it writes
 the business table directly (a plain UPDATE or INSERT, no run id), the database
 trigger records the change, and the engine reacts like it would to the real host.
-The small functions at the top do the reading and writing; the widget only calls
-them through the :class:`Worker` and shows what came back.
+The list is read by :func:`engine.sources.record_list.load_records`; the two small
+functions at the top write; the widget only calls them through the :class:`Worker`
+and shows what came back.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -29,125 +28,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    MetaData,
-    Row,
-    String,
-    Table,
-    cast,
-    or_,
-    select,
-)
 
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.worker import Worker
 from engine.errors import StatusFlowError
 from engine.runtime.records import RecordStore
-from engine.sources import registry, status_codes
-from engine.sources.registry import SourceInfo
+from engine.sources import registry
+from engine.sources.record_list import SHOWN, RecordList, load_records
 from engine.storage.database import Database
 
-SHOWN = 500  # rows; more than a person scrolls through, search narrows it
 REFRESH_MS = 5000  # the engine may change records too: show it without a click
 KEY_ROLE = Qt.ItemDataRole.UserRole
 REACTING = "the engine will react in a moment."
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    key: str
-    values: tuple[str, ...]
-    status: str  # "DEL – Delivered"
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RecordList:
-    """One source's records as the panel shows them, with what may be chosen."""
-
-    source: str
-    headers: tuple[str, ...]
-    rows: tuple[RecordRow, ...]
-    codes: tuple[tuple[str, str], ...]  # (code, "DEL – Delivered")
-    labels: tuple[str, ...] | None  # labels in use; None: the source has no labels
-    more: bool  # there were more than SHOWN matches
-
-
-def status_text(code: str, descriptions: dict[str, str]) -> str:
-    description = descriptions.get(code)
-    return f"{code} – {description}" if description else code
-
-
-def _table(conn: Connection, name: str) -> Table:
-    return Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
-
-
-def load_records(db: Database, source_name: str, search: str = "") -> RecordList:
-    """The records of a source whose shown columns or status contain ``search``."""
-    with db.read() as conn:
-        source = registry.get_source(conn, source_name)
-        table = _table(conn, source.table)
-        columns = [table.c[name] for name in source.display_columns if name in table.c]
-        key, status = table.c[source.key_column], table.c[source.status_column]
-        descriptions = {c.code: c.description for c in status_codes.list_codes(conn, source_name)}
-        query = select(key, status, *columns).order_by(key).limit(SHOWN + 1)
-        if search.strip():
-            query = query.where(_matches(search.strip(), [key, status, *columns], descriptions))
-        found = conn.execute(query).all()
-        labels = _labels_in_use(conn, source)
-        keys = [str(row[0]) for row in found[:SHOWN]]
-        by_key = _labels_of(conn, source, keys) if labels is not None else {}
-    return RecordList(
-        source_name,
-        tuple(c.name.replace("_", " ").capitalize() for c in columns),
-        tuple(_row(row, descriptions, by_key) for row in found[:SHOWN]),
-        tuple((code, status_text(code, descriptions)) for code in descriptions),
-        labels,
-        len(found) > SHOWN,
-    )
-
-
-def _matches(
-    search: str, columns: list[ColumnElement[Any]], descriptions: dict[str, str]
-) -> ColumnElement[bool]:
-    """Any shown column contains the text, or the status's description does."""
-    pattern = f"%{search}%"
-    described = [code for code, text in descriptions.items() if search.lower() in text.lower()]
-    status = columns[1]
-    return or_(*(cast(c, String).ilike(pattern) for c in columns), status.in_(described))
-
-
-def _row(row: Row[Any], descriptions: dict[str, str], labels: dict[str, list[str]]) -> RecordRow:
-    key = str(row[0])
-    return RecordRow(
-        key,
-        tuple("" if value is None else str(value) for value in row[2:]),
-        status_text(str(row[1]), descriptions),
-        tuple(sorted(labels.get(key, ()))),
-    )
-
-
-def _labels_in_use(conn: Connection, source: SourceInfo) -> tuple[str, ...] | None:
-    if not (source.label_table and source.label_column):
-        return None
-    column = _table(conn, source.label_table).c[source.label_column]
-    return tuple(str(v) for v in conn.execute(select(column).distinct().order_by(column)).scalars())
-
-
-def _labels_of(conn: Connection, source: SourceInfo, keys: list[str]) -> dict[str, list[str]]:
-    """The labels of many records in one query, by record key."""
-    assert source.label_table and source.label_key_column and source.label_column
-    table = _table(conn, source.label_table)
-    owner = cast(table.c[source.label_key_column], String)
-    found: dict[str, list[str]] = {}
-    for key, label in conn.execute(
-        select(owner, table.c[source.label_column]).where(owner.in_(keys))
-    ):
-        found.setdefault(str(key), []).append(str(label))
-    return found
 
 
 def change_status(db: Database, source_name: str, key: str, code: str) -> str:

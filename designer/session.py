@@ -7,6 +7,7 @@ ones run off the GUI thread through :mod:`designer.worker`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from engine import graphs
@@ -15,6 +16,7 @@ from engine.graph.model import Graph
 from engine.graphs import GraphSummary
 from engine.runtime.records import RecordStore
 from engine.secrets import SecretStore
+from engine.settings import organisation_zone
 from engine.sources import registry
 from engine.storage.database import Database
 
@@ -27,6 +29,10 @@ class Session:
     actor: str
     secrets: SecretStore = field(default_factory=SecretStore)
     records: RecordStore = field(default_factory=RecordStore)
+
+    def time_zone(self) -> tzinfo:
+        with self.db.read() as conn:
+            return organisation_zone(conn)
 
     def list_graphs(self) -> list[GraphSummary]:
         return graphs.list_graphs(self.db)

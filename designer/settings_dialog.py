@@ -1,4 +1,5 @@
-"""Settings: which database, how to send email and SMS, and where passwords are kept.
+"""Settings: which database, how to send email and SMS, where passwords are kept, and
+the organisation's time zone.
 
 Every save goes through an engine service (``engine.settings``, ``app.config``), which
 checks the values and the person's permissions; the dialog shows the service's
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,14 +42,17 @@ from engine.secrets import NO_BACKEND, SecretStore
 from engine.settings import (
     SmsGateway,
     SmtpProfile,
+    organisation_zone,
     save_sms_gateway,
     save_smtp_profile,
+    set_setting,
     sms_gateway,
     smtp_profile,
     validate_sms_gateway,
     validate_smtp_profile,
 )
 from engine.storage.database import Database, describe, parse_url
+from engine.time_zone import TIME_ZONE, machine_zone_name, moment_text, zone_named, zone_names
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,7 @@ class _Result(QLabel):
 
 
 class SettingsDialog(QDialog):
-    """Tabs Database, Email, SMS gateway and Secrets."""
+    """Tabs Database, Email, SMS gateway, Secrets and Time zone."""
 
     def __init__(
         self,
@@ -109,6 +115,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._email_tab(), "Email")
         self.tabs.addTab(self._sms_tab(), "SMS gateway")
         self.tabs.addTab(self._secrets_tab(), "Secrets")
+        self.tabs.addTab(self._zone_tab(), "Time zone")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -330,14 +337,56 @@ class SettingsDialog(QDialog):
         self.secret_value.clear()
         self._run(store, self.secret_result)
 
+    # -- time zone --------------------------------------------------------------------
+
+    def _zone_tab(self) -> QWidget:
+        self.zone = QComboBox(editable=True)
+        self.zone.addItems(zone_names())
+        self.zone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = self.zone.completer()
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        here = machine_zone_name()
+        self.zone_here = QPushButton(f"Use this computer's ({here})")
+        self.zone_here.clicked.connect(lambda: self.zone.setCurrentText(here))
+        self.save_zone = QPushButton("Save")
+        self.save_zone.clicked.connect(self._save_zone)
+        self.zone_result = _Result()
+        form = QFormLayout()
+        form.addRow("Your organisation's time zone:", self.zone)
+        form.addRow(
+            QLabel(
+                "Schedules ('weekdays at 8'), waits until a time of day and a record's dates "
+                "are read in this zone, and timelines show times in it. It is one setting "
+                "for every designer and engine on this database.",
+                wordWrap=True,
+            )
+        )
+        return self._page(form, self.zone_result, self.zone_here, self.save_zone)
+
+    def _save_zone(self) -> None:
+        name = self.zone.currentText()
+
+        def save() -> str:
+            set_setting(self.db, TIME_ZONE, name, actor=self.actor)
+            now = moment_text(datetime.now(UTC), zone_named(name))
+            return (
+                f"Saved. It is now {now} there. Engines use the new zone within seconds; "
+                "this window shows times in it once Settings is closed."
+            )
+
+        self._run(save, self.zone_result)
+
     # -- loading what is stored -------------------------------------------------------
 
-    def _stored(self) -> tuple[SmtpProfile | None, SmsGateway | None]:
+    def _stored(self) -> tuple[SmtpProfile | None, SmsGateway | None, str]:
         with self.db.read() as conn:
-            return _or_none(smtp_profile, conn), _or_none(sms_gateway, conn)
+            zone = organisation_zone(conn).key
+            return _or_none(smtp_profile, conn), _or_none(sms_gateway, conn), zone
 
-    def _fill(self, stored: tuple[SmtpProfile | None, SmsGateway | None]) -> None:
-        profile, gateway = stored
+    def _fill(self, stored: tuple[SmtpProfile | None, SmsGateway | None, str]) -> None:
+        profile, gateway, zone = stored
+        self.zone.setCurrentText(zone)
         if profile is not None:
             self.smtp_host.setText(profile.host)
             self.smtp_security.setCurrentIndex(

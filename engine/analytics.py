@@ -32,13 +32,36 @@ def record(
     clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     conn.execute(
-        insert(analytics_events).values(
-            at=clock.now(),
-            name=name,
+        insert(analytics_events),
+        row(
+            name,
             source_id=source_id,
             graph_id=graph_id,
             trigger_type=trigger_type,
             action_type=action_type,
             properties=properties,
-        )
+            clock=clock,
+        ),
     )
+
+
+def row(
+    name: str,
+    *,
+    source_id: int | None = None,
+    graph_id: str | None = None,
+    trigger_type: str | None = None,
+    action_type: str | None = None,
+    properties: dict[str, Any] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """One event as a row, for callers that insert many at once (the engine)."""
+    return {
+        "at": clock.now(),
+        "name": name,
+        "source_id": source_id,
+        "graph_id": graph_id,
+        "trigger_type": trigger_type,
+        "action_type": action_type,
+        "properties": properties,
+    }

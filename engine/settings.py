@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,6 +25,7 @@ from engine.errors import ConfigError
 from engine.governance.permissions import require
 from engine.storage.database import Database
 from engine.storage.tables import settings
+from engine.time_zone import TIME_ZONE, zone_named
 
 SECURITY_MODES = tuple(SECURITY_WORDS)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -43,6 +45,15 @@ def get_setting(conn: Connection, key: str, default: Any = None) -> Any:
     """The stored value, or ``default`` when the key was never set."""
     row = conn.execute(select(settings.c.value).where(settings.c.key == key)).first()
     return default if row is None else row.value
+
+
+def organisation_zone(conn: Connection) -> ZoneInfo:
+    """The organisation's time zone (see engine.time_zone); UTC while none is set."""
+    name = get_setting(conn, TIME_ZONE)
+    try:
+        return zone_named(str(name)) if name else ZoneInfo("UTC")
+    except ConfigError:  # a name this machine's zone data does not know
+        return ZoneInfo("UTC")
 
 
 def all_settings(conn: Connection) -> dict[str, Any]:
@@ -69,6 +80,8 @@ def set_setting_in(
     _refuse_secrets(key, value)
     if key in LIMIT_KEYS:
         _check_limit(key, value)
+    if key == TIME_ZONE:
+        value = zone_named(str(value)).key
     before = conn.execute(
         select(settings.c.value).where(settings.c.key == key).with_for_update()
     ).first()

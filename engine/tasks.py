@@ -3,6 +3,12 @@
 Deciding a task never moves a run directly: it records the decision and adds a work
 item for the run's node, so the engine resumes the run through the same dispatch
 path as everything else (leases, one item per record, timeline).
+
+An approval's checklist names documents to check. Ticks are saved with who ticked and
+when (in the task's context, under ``checklist_ticks``), so every inbox sees them.
+Approving with documents unticked is allowed: the approver may have checked them
+elsewhere, and a refusal would only teach people to tick blindly. Instead the audit
+entry and the run's timeline name the documents that were not ticked.
 """
 
 from __future__ import annotations
@@ -27,12 +33,22 @@ DECISIONS = {
     "follow_up": {"done": "done", "abandon": "abandoned"},
     "alert": {"done": "done"},
 }
+ACCEPTED = frozenset({"approved", "done"})  # decisions that vouch for the checklist
+TICKS = "checklist_ticks"  # the key in a task's stored context that holds the ticks
 KIND_WORDS = {
     "approval": "approval",
     "compensation": "manual task",
     "follow_up": "follow-up task",
     "alert": "alert",
 }
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Who ticked a checklist document, and when."""
+
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,8 @@ class TaskInfo:
     title: str
     instructions: str
     checklist: list[str]
-    context: dict[str, Any]
+    ticks: dict[str, Tick]  # checklist document → who ticked it
+    context: dict[str, Any]  # what the task is about (the ticks are not in it)
     assignee_user: str | None
     assignee_role: str | None
     state: str
@@ -55,8 +72,15 @@ class TaskInfo:
     comment: str | None
     created_at: datetime
 
+    @property
+    def unticked(self) -> list[str]:
+        """The checklist documents nobody has ticked yet, in checklist order."""
+        return [document for document in self.checklist if document not in self.ticks]
+
 
 def _info(row: Any) -> TaskInfo:
+    context = dict(row.context or {})
+    stored = context.pop(TICKS, {})
     return TaskInfo(
         row.id,
         row.run_id,
@@ -65,7 +89,8 @@ def _info(row: Any) -> TaskInfo:
         row.title,
         row.instructions,
         list(row.checklist or []),
-        dict(row.context or {}),
+        {name: Tick(t["by"], datetime.fromisoformat(t["at"])) for name, t in stored.items()},
+        context,
         row.assignee_user,
         row.assignee_role,
         row.state,
@@ -115,8 +140,10 @@ def create_task(
     return int(result.scalar_one())
 
 
-def get_task(conn: Connection, task_id: int) -> TaskInfo:
-    row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+def get_task(conn: Connection, task_id: int, *, lock: bool = False) -> TaskInfo:
+    """The task; ``lock`` holds its row until the transaction ends (two people, one task)."""
+    query = select(tasks).where(tasks.c.id == task_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise StatusFlowError(f"There is no task {task_id}.")
     return _info(row)
@@ -158,7 +185,7 @@ def decide(
     now = clock.now()
     with db.write() as conn:
         require(conn, actor, "task.decide")
-        task = get_task(conn, task_id)
+        task = get_task(conn, task_id, lock=True)
         allowed = DECISIONS[task.kind]
         if decision not in allowed:
             word = KIND_WORDS[task.kind]
@@ -166,18 +193,14 @@ def decide(
             raise StatusFlowError(
                 f"Task {task_id} is {article} {word}: use {' or '.join(allowed)}, not '{decision}'."
             )
-        if task.state != "open":
-            raise StatusFlowError(
-                f"Task {task_id} is already {task.state}"
-                + (f" (by {task.decided_by})" if task.decided_by else "")
-                + "; nothing was changed."
-            )
+        _require_open(task)
         state = allowed[decision]
         conn.execute(
             update(tasks)
             .where(tasks.c.id == task_id)
             .values(state=state, decided_by=actor, decided_at=now, comment=comment or None)
         )
+        missing = task.unticked if state in ACCEPTED else []
         said = f": {comment}" if comment else ""
         audit.record(
             conn,
@@ -185,18 +208,103 @@ def decide(
             action=f"task.{decision}",
             object_type="task",
             object_id=str(task_id),
-            summary=f"{actor} marked the {KIND_WORDS[task.kind]} '{task.title}' {state}{said}",
+            summary=f"{actor} marked the {KIND_WORDS[task.kind]} '{task.title}' "
+            f"{state}{_without(missing)}{said}",
             before={"state": task.state},
-            after={"state": state},
+            after={"state": state, **({"unticked": missing} if missing else {})},
             at=now,
         )
         if task.run_id is not None and task.node_id is not None:
-            _resume(conn, task, state, actor, comment, clock)
+            _resume(conn, task, state, actor, comment, clock, missing)
         return get_task(conn, task_id)
 
 
+def tick_document(
+    db: Database,
+    task_id: int,
+    document: str,
+    *,
+    ticked: bool = True,
+    actor: str,
+    clock: Clock = SYSTEM_CLOCK,
+) -> TaskInfo:
+    """Tick (or untick) one checklist document of an open task, saved for every inbox.
+
+    ``document`` may differ from the checklist in case and surrounding spaces (typed at
+    a prompt). Ticking a ticked document, or unticking an unticked one, changes nothing.
+    """
+    now = clock.now()
+    with db.write() as conn:
+        require(conn, actor, "task.decide")
+        task = get_task(conn, task_id, lock=True)
+        _require_open(task)
+        name = _checklist_item(task, document)
+        if (name in task.ticks) == ticked:
+            return task
+        ticks = {n: {"by": t.by, "at": t.at.isoformat()} for n, t in task.ticks.items()}
+        if ticked:
+            ticks[name] = {"by": actor, "at": now.isoformat()}
+        else:
+            del ticks[name]
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id)
+            .values(context={**task.context, TICKS: ticks})
+        )
+        done = "ticked" if ticked else "unticked"
+        audit.record(
+            conn,
+            actor=actor,
+            action=f"task.{'tick' if ticked else 'untick'}",
+            object_type="task",
+            object_id=str(task_id),
+            summary=f"{actor} {done} '{name}' on the {KIND_WORDS[task.kind]} '{task.title}'",
+            before={"ticked": sorted(task.ticks)},
+            after={"ticked": sorted(ticks)},
+            at=now,
+        )
+        return get_task(conn, task_id)
+
+
+def _checklist_item(task: TaskInfo, document: str) -> str:
+    wanted = document.strip().casefold()
+    for name in task.checklist:
+        if name.strip().casefold() == wanted:
+            return name
+    if not task.checklist:
+        raise StatusFlowError(f"Task {task.id} has no checklist, so there is nothing to tick.")
+    raise StatusFlowError(
+        f"Task {task.id} has no document '{document.strip()}' on its checklist. "
+        f"Its documents are: {_quoted(task.checklist)}."
+    )
+
+
+def _require_open(task: TaskInfo) -> None:
+    if task.state != "open":
+        raise StatusFlowError(
+            f"Task {task.id} is already {task.state}"
+            + (f" (by {task.decided_by})" if task.decided_by else "")
+            + "; nothing was changed."
+        )
+
+
+def _without(missing: list[str]) -> str:
+    """Words for a decision taken with documents unticked: without ticking 'X', 'Y'."""
+    return f" without ticking {_quoted(missing)}" if missing else ""
+
+
+def _quoted(documents: list[str]) -> str:
+    return ", ".join(f"'{document}'" for document in documents)
+
+
 def _resume(
-    conn: Connection, task: TaskInfo, state: str, actor: str, comment: str, clock: Clock
+    conn: Connection,
+    task: TaskInfo,
+    state: str,
+    actor: str,
+    comment: str,
+    clock: Clock,
+    missing: list[str],
 ) -> None:
     assert task.run_id is not None and task.node_id is not None
     run = get_run(conn, task.run_id)
@@ -207,10 +315,10 @@ def _resume(
         conn,
         run.id,
         "task",
-        f"{actor} marked '{task.title}' {state}{said}.",
+        f"{actor} marked '{task.title}' {state}{_without(missing)}{said}.",
         node_id=task.node_id,
         clock=clock,
-        detail={"task_id": task.id, "state": state},
+        detail={"task_id": task.id, "state": state, **({"unticked": missing} if missing else {})},
     )
     if task.kind == "compensation" and state == "abandoned":
         finish_run(conn, run.id, "failed", f"{actor} abandoned the manual task{said}", clock=clock)

@@ -13,6 +13,7 @@ from app.context import Context
 from engine.errors import StatusFlowError
 from engine.runtime import timeline
 from engine.runtime.starts import start_manual
+from engine.settings import organisation_zone
 from engine.storage.tables import RUN_STATES
 
 DEFAULT_LIST_LIMIT = 50
@@ -62,9 +63,10 @@ def show_runs(ctx: Context, args: argparse.Namespace) -> int:
     source, key = timeline.parse_record_ref(args.record)
     with ctx.database().read() as conn:
         found = timeline.record_timeline(conn, source, key)
+        zone = organisation_zone(conn)
     if not found:
         print(f"No automation has run for {source} {key} yet.")
-    for line in timeline.format_timeline(found):
+    for line in timeline.format_timeline(found, zone):
         print(line)
     return 0
 

@@ -1,18 +1,21 @@
-"""``statusflow settings``: the email server, the SMS gateway, and testing them."""
+"""``statusflow settings``: the email server, the SMS gateway, testing them, and the
+organisation's time zone."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 from app.context import Context
 from engine import settings
 from engine.actions.email import SECURITY_WORDS, check_smtp
 from engine.actions.sms import check_sms_gateway
+from engine.time_zone import TIME_ZONE, moment_text, zone_named
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("settings", help="email server, SMS gateway and engine limits")
+    parser = sub.add_parser("settings", help="email, SMS, time zone and engine limits")
     settings_sub = parser.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
 
     smtp = settings_sub.add_parser("smtp", help="set up an email (SMTP) server")
@@ -31,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sms.add_argument("--url", required=True, help="the gateway's send address, https://…")
     sms.add_argument("--sender", default="", help="sender name or number shown on phones")
     sms.set_defaults(func=set_sms)
+
+    zone = settings_sub.add_parser(
+        "time-zone", help="the time zone schedules, waits and timelines are in"
+    )
+    zone.add_argument("zone", metavar="NAME", help="a place name, e.g. Europe/Stockholm or UTC")
+    zone.set_defaults(func=set_time_zone)
 
     settings_sub.add_parser("show", help="show every setting").set_defaults(func=show)
 
@@ -74,6 +83,16 @@ def set_sms(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def set_time_zone(ctx: Context, args: argparse.Namespace) -> int:
+    settings.set_setting(ctx.database(), TIME_ZONE, args.zone, actor=ctx.actor)
+    zone = zone_named(args.zone)
+    print(
+        f"Saved: schedules, waits and timelines use {zone.key} "
+        f"(it is now {moment_text(datetime.now(UTC), zone)} there)."
+    )
+    return 0
+
+
 def _remind_secret(ctx: Context, name: str | None) -> None:
     if name and ctx.secrets.available() and ctx.secrets.get(name) is None:
         print(f"Store its password or token with 'statusflow secret set {name}'.")
@@ -83,6 +102,8 @@ def show(ctx: Context, _args: argparse.Namespace) -> int:
     with ctx.database().read() as conn:
         stored = settings.all_settings(conn)
         limits = settings.engine_limits(conn)
+    if TIME_ZONE not in stored:
+        print(f'{TIME_ZONE:<36} "UTC"  (default)')
     for key, value in stored.items():
         if key not in settings.LIMIT_KEYS:
             print(f"{key:<36} {json.dumps(value, ensure_ascii=False)}")

@@ -16,8 +16,10 @@ from app.context import Context
 from engine import demo
 from engine.errors import StatusFlowError
 from engine.governance.users import ensure_local_admin
+from engine.settings import set_setting
 from engine.sources import registry
 from engine.storage.database import describe
+from engine.time_zone import TIME_ZONE, machine_zone_name
 
 
 def _display_available() -> bool:
@@ -34,6 +36,12 @@ def start(ctx: Context, _args: argparse.Namespace) -> int:
             report = demo.install(db, actor=ctx.actor)
             where = describe(db.url)
             print(f"First start: created the demo shop ({report.orders} orders) in {where}.")
+            zone = machine_zone_name()
+            set_setting(db, TIME_ZONE, zone, actor=ctx.actor)
+            print(
+                f"Times are read and shown in {zone}, this computer's time zone "
+                "(Settings → Time zone changes it)."
+            )
     if not _display_available():
         raise StatusFlowError(
             "There is no screen to show the designer on (no DISPLAY). On a server, run "

@@ -1,4 +1,4 @@
-"""``statusflow task``: the human task inbox — list, read, and decide tasks.
+"""``statusflow task``: the human task inbox — list, read, tick documents, and decide.
 
 Deciding only records the decision; the run itself moves on when an engine next
 runs, which is what the confirmation sentence tells the person.
@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     show = task_sub.add_parser("show", help="a task's instructions, checklist and context")
     show.add_argument("id", type=int)
     show.set_defaults(func=show_task)
+
+    tick = task_sub.add_parser("tick", help="tick a document on a task's checklist")
+    tick.add_argument("id", type=int)
+    tick.add_argument("document", help="the document's name as the checklist shows it")
+    tick.add_argument("--untick", action="store_true", help="take the tick back")
+    tick.set_defaults(func=tick_document)
 
     for decision in DECISIONS:
         decide = task_sub.add_parser(decision, help=f"{decision} a task")
@@ -99,6 +105,15 @@ def _context_lines(task: tasks.TaskInfo) -> list[str]:
     return lines
 
 
+def _checklist_lines(task: tasks.TaskInfo) -> list[str]:
+    lines = []
+    for document in task.checklist:
+        tick = task.ticks.get(document)
+        by = f"  (ticked by {tick.by} on {_when(tick.at)})" if tick else ""
+        lines.append(f"  [{'x' if tick else ' '}] {document}{by}")
+    return lines
+
+
 def show_task(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.database().read() as conn:
         task = tasks.get_task(conn, args.id)
@@ -109,7 +124,7 @@ def show_task(ctx: Context, args: argparse.Namespace) -> int:
     if task.instructions:
         lines += ["", task.instructions]
     if task.checklist:
-        lines += ["", "Checklist:", *(f"  [ ] {item}" for item in task.checklist)]
+        lines += ["", "Checklist:", *_checklist_lines(task)]
     extra = _context_lines(task)
     if extra:
         lines += ["", *extra]
@@ -134,4 +149,14 @@ def decide_task(ctx: Context, args: argparse.Namespace) -> int:
     )
     follows = STATE_SENTENCES[task.state] if task.run_id and task.kind in BLOCKING_TASKS else ""
     print(f"Task {task.id} {task.state}. {follows}".rstrip())
+    return 0
+
+
+def tick_document(ctx: Context, args: argparse.Namespace) -> int:
+    task = tasks.tick_document(
+        ctx.database(), args.id, args.document, ticked=not args.untick, actor=ctx.actor
+    )
+    done = len(task.checklist) - len(task.unticked)
+    print(f"Task {task.id} checklist ({done} of {len(task.checklist)} ticked):")
+    print("\n".join(_checklist_lines(task)))
     return 0

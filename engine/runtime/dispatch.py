@@ -1,10 +1,14 @@
 """Executing claimed work items: one node of one run at a time.
 
-Internal steps execute inside the transaction that completes the item. External
-steps render in a read transaction, send outside any transaction, and commit the
-result afterwards; a failure is retried with exponential backoff and jitter, and
-when the attempts are used up the node's compensation policy applies: a manual
-task for a person, or a failed run.
+Internal steps execute inside the transaction that completes the item, round by
+round: the items a round's steps add are claimed at once and executed in the next
+round, so a run goes from step to step without a new transaction. Each round reads
+its runs and records together (``preload``) and sends its rows together (``journal``).
+
+External steps render in a read transaction, send outside any transaction, and
+commit the result afterwards; a failure is retried with exponential backoff and
+jitter, and when the attempts are used up the node's compensation policy applies: a
+manual task for a person, or a failed run.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, bindparam, update
 
 from engine import analytics, durations
 from engine.actions.errors import ActionError
@@ -24,15 +28,10 @@ from engine.nodes import catalogue
 from engine.runtime.executors import EXECUTORS
 from engine.runtime.executors.base import ExternalExecutor, Outcome, Step
 from engine.runtime.index import Version
-from engine.runtime.ingest import follow
-from engine.runtime.leases import Claim, claim_ids, complete, renew, reschedule
-from engine.runtime.runs import (
-    add_step,
-    finish_if_done,
-    finish_run,
-    get_run,
-    jsonable,
-)
+from engine.runtime.journal import Journal
+from engine.runtime.leases import Claim, LeaseLost, complete, renew, reschedule
+from engine.runtime.preload import Preload
+from engine.runtime.runs import add_step, finish_run, get_run, jsonable
 from engine.runtime.services import Services
 from engine.storage.database import Database
 from engine.storage.tables import runs, work_items
@@ -42,12 +41,11 @@ log = logging.getLogger("statusflow.engine")
 
 GUARDED = ("wait", "action")  # categories with "do not execute if ... changed"
 WAITS_IN_SEVERAL_ITEMS = ("human.approval",)  # a decision item and a timeout item
-CHAIN_LIMIT = 50  # internal steps of one run executed back to back in one transaction
+CHAIN_LIMIT = 50  # rounds of internal steps executed back to back in one transaction
 CRASH_RETRIES = 3
-
-
-class LeaseLost(Exception):
-    """This engine no longer holds the item; another engine took it over."""
+_UPDATE_SNAPSHOT = (
+    update(runs).where(runs.c.id == bindparam("run_id")).values(start_snapshot=bindparam("snap"))
+)
 
 
 class Dispatcher:
@@ -59,30 +57,54 @@ class Dispatcher:
     # -- entry points -------------------------------------------------------------------
 
     def run_batch(
-        self, conn: Connection, claims: list[Claim], lease: timedelta
+        self, conn: Connection, claims: list[Claim], lease: timedelta, *, together: bool = False
     ) -> tuple[int, list[Claim]]:
         """Execute claimed items inside this transaction, following each run from step to
         step while the steps are internal; return (steps executed, external items left
-        claimed for :meth:`execute_external`)."""
+        claimed for :meth:`execute_external`).
+
+        By default each step runs in a savepoint, so a failing step is recorded and the
+        others commit. ``together`` writes each round's rows at once without savepoints:
+        much faster, but a failing step raises and the caller must roll back and run the
+        batch again without it."""
         external: list[Claim] = []
         done = 0
-        for first in claims:
-            queue = [first]
-            while queue:
-                claim = queue.pop(0)
-                new_ids = self._guarded(conn, claim, external)
-                done += 1
-                if new_ids and done < CHAIN_LIMIT * len(claims):
-                    queue += claim_ids(
-                        conn, new_ids, self.services.engine_id, self.clock.now(), lease
-                    )
+        for round_number in range(1, CHAIN_LIMIT + 1):
+            if not claims:
+                break
+            chain = lease if round_number < CHAIN_LIMIT else None
+            preload = Preload(conn, self.services, claims)
+            done += len(claims)
+            if together:
+                journal = self._journal(conn, chain)
+                for claim in claims:
+                    self._internal(conn, claim, journal, preload, external)
+                claims = journal.settle()
+            else:
+                claims = [
+                    follow_up
+                    for claim in claims
+                    for follow_up in self._guarded(conn, claim, chain, preload, external)
+                ]
         return done, external
 
-    def _guarded(self, conn: Connection, claim: Claim, external: list[Claim]) -> list[int]:
+    def _journal(self, conn: Connection, chain: timedelta | None = None) -> Journal:
+        return Journal(conn, self.services.engine_id, self.clock, chain)
+
+    def _guarded(
+        self,
+        conn: Connection,
+        claim: Claim,
+        chain: timedelta | None,
+        preload: Preload,
+        external: list[Claim],
+    ) -> list[Claim]:
         """One internal step in a savepoint: a bug in a step never loses the batch."""
         try:
             with conn.begin_nested():
-                return self._internal(conn, claim, external)
+                journal = self._journal(conn, chain)
+                self._internal(conn, claim, journal, preload, external)
+                return journal.settle()
         except LeaseLost:
             return []
         except Exception as exc:  # a bug or a broken record: retried, then the run fails
@@ -106,8 +128,9 @@ class Dispatcher:
 
     # -- building a step ----------------------------------------------------------------
 
-    def _step(self, conn: Connection, claim: Claim) -> Step | None:
-        run = get_run(conn, claim.run_id)
+    def _step(self, conn: Connection, claim: Claim, preload: Preload | None = None) -> Step | None:
+        preload = preload or Preload(conn, self.services, [])
+        run = preload.run(conn, claim.run_id)
         if run.state != "active":
             return None
         version = self.services.versions.get(conn, run.version_id)
@@ -121,7 +144,7 @@ class Dispatcher:
             node=node,
             node_type=node_type,
             params=node_type.with_defaults(node.params),
-            record=self.services.records.read(conn, version.source, run.record_key),
+            record=preload.record(conn, version.source, run.record_key),
             payload=claim.payload,
             attempt=claim.attempt,
             clock=self.clock,
@@ -149,24 +172,30 @@ class Dispatcher:
     # -- internal steps -----------------------------------------------------------------
 
     def _internal(
-        self, conn: Connection, claim: Claim, external: list[Claim] | None = None
-    ) -> list[int]:
-        step = self._step(conn, claim)
+        self,
+        conn: Connection,
+        claim: Claim,
+        journal: Journal,
+        preload: Preload | None = None,
+        external: list[Claim] | None = None,
+    ) -> None:
+        step = self._step(conn, claim, preload)
         if step is None:
-            self._finish_item(conn, claim)
-            return []
+            journal.complete(claim)
+            return
         if step.record is None:
-            self._finish_item(conn, claim)
+            journal.complete(claim)
+            journal.flush()
             finish_run(
                 conn, step.run.id, "cancelled", "the record no longer exists", clock=self.clock
             )
-            return []
+            return
         executor = EXECUTORS[step.node.type]
         why = self._changed_since_start(step)
         external_step = isinstance(executor, ExternalExecutor) and why is None
         if external is not None and external_step and claim.payload.get("phase") is None:
             external.append(claim)  # sent after this transaction commits
-            return []
+            return
         if claim.payload.get("phase") == "compensated":
             outcome = Outcome(
                 "A person did this step by hand; the run goes on.", detail={"compensated": True}
@@ -176,26 +205,24 @@ class Dispatcher:
         else:
             try:
                 outcome = self._run_internal(conn, executor, step)
-                self._count_action(conn, step, analytics.ACTION_EXECUTED)
+                self._count_action(journal, step, analytics.ACTION_EXECUTED)
             except StatusFlowError as exc:
-                self._count_action(conn, step, analytics.ACTION_FAILED)
+                self._count_action(journal, step, analytics.ACTION_FAILED)
                 outcome = Outcome(
                     f"Failed: {exc}", fail_run=str(exc), kind=step.node_type.category.value
                 )
-        return self._apply(conn, claim, step, outcome)
+        self._apply(conn, claim, step, outcome, journal)
 
-    def _count_action(self, conn: Connection, step: Step, name: str) -> None:
+    def _count_action(self, journal: Journal, step: Step, name: str) -> None:
         """Analytics for actions that change the record (sends are counted where sent)."""
         if step.node_type.category.value != "action":
             return
-        analytics.record(
-            conn,
+        journal.analytics(
             name,
             source_id=step.version.source.id,
             graph_id=step.version.graph_id,
             trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
             action_type=step.node.type,
-            clock=self.clock,
         )
 
     @staticmethod
@@ -224,23 +251,16 @@ class Dispatcher:
             except ActionError as exc:
                 error = exc
         with self.db.write() as conn:
+            journal = self._journal(conn)
             step = self._step(conn, claim)
             if step is None or step.record is None or why is not None:
-                self._internal(conn, claim)  # the same decisions, now committed
-                return
-            if error is not None:
-                self._failed(conn, claim, step, executor, prepared, error)
-                return
-            analytics.record(
-                conn,
-                analytics.ACTION_EXECUTED,
-                source_id=step.version.source.id,
-                graph_id=step.version.graph_id,
-                trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
-                action_type=step.node.type,
-                clock=self.clock,
-            )
-            self._apply(conn, claim, step, outcome)
+                self._internal(conn, claim, journal)  # the same decisions, now committed
+            elif error is not None:
+                self._failed(conn, claim, step, executor, prepared, error, journal)
+            else:
+                self._count_action(journal, step, analytics.ACTION_EXECUTED)
+                self._apply(conn, claim, step, outcome, journal)
+            journal.settle()
 
     def _failed(
         self,
@@ -250,6 +270,7 @@ class Dispatcher:
         executor: ExternalExecutor,
         prepared: Any,
         error: ActionError,
+        journal: Journal,
     ) -> None:
         attempts = int(step.params.get("retry_attempts") or 1)
         analytics.record(
@@ -288,8 +309,8 @@ class Dispatcher:
             return
         tried = f"after {claim.attempt} attempt{'s' * (claim.attempt != 1)}"
         add_step(conn, step.run.id, "action", f"Failed {tried}: {error}", **common)
+        journal.complete(claim)
         if step.params.get("on_failure", "task") == "fail":
-            self._finish_item(conn, claim)
             finish_run(
                 conn,
                 step.run.id,
@@ -300,7 +321,6 @@ class Dispatcher:
             return
         what = executor.describe(prepared) if prepared is not None else step.node_type.label.lower()
         self.compensation_task(conn, step, what, error)
-        self._finish_item(conn, claim)
 
     def compensation_task(
         self, conn: Connection, step: Step, what: str, error: ActionError | str
@@ -358,7 +378,7 @@ class Dispatcher:
             )
             reschedule(conn, claim, self.services.engine_id, due, claim.payload, keep_attempts=True)
             return
-        complete(conn, claim, self.services.engine_id, self.clock.now())
+        complete(conn, [claim], self.services.engine_id, self.clock.now())
         finish_run(conn, run.id, "failed", f"an unexpected error: {error}", clock=self.clock)
 
     def hand_to_person(self, conn: Connection, claim: Claim, what: str, why: str) -> None:
@@ -385,13 +405,10 @@ class Dispatcher:
 
     # -- committing a result ----------------------------------------------------------
 
-    def _finish_item(self, conn: Connection, claim: Claim) -> None:
-        if not complete(conn, claim, self.services.engine_id, self.clock.now()):
-            raise LeaseLost
-
-    def _apply(self, conn: Connection, claim: Claim, step: Step, outcome: Outcome) -> list[int]:
-        add_step(
-            conn,
+    def _apply(
+        self, conn: Connection, claim: Claim, step: Step, outcome: Outcome, journal: Journal
+    ) -> None:
+        journal.step(
             step.run.id,
             outcome.kind,
             outcome.summary,
@@ -400,13 +417,10 @@ class Dispatcher:
             detail=outcome.detail,
             attempt=claim.attempt,
             engine_id=self.services.engine_id,
-            clock=self.clock,
         )
         if outcome.snapshot_update:
             snapshot = {**step.run.start_snapshot, **jsonable(outcome.snapshot_update)}
-            conn.execute(
-                update(runs).where(runs.c.id == step.run.id).values(start_snapshot=snapshot)
-            )
+            conn.execute(_UPDATE_SNAPSHOT, {"run_id": step.run.id, "snap": snapshot})
         if outcome.wait_until is not None:
             payload = outcome.payload or {}
             held = reschedule(
@@ -419,30 +433,19 @@ class Dispatcher:
             )
             if not held:
                 raise LeaseLost
-            return []
-        self._finish_item(conn, claim)
+            return
+        journal.complete(claim)
         if outcome.cancel_run or outcome.fail_run:
             state = "cancelled" if outcome.cancel_run else "failed"
             reason = outcome.cancel_run or outcome.fail_run
+            journal.flush()
             finish_run(conn, step.run.id, state, reason, clock=self.clock)
-            return []
-        new_ids: list[int] = []
-        if outcome.ports:
-            if step.node.type in WAITS_IN_SEVERAL_ITEMS:
-                self._close_other_items(conn, claim)
-            new_ids = follow(
-                conn,
-                step.version,
-                step.run.id,
-                step.node.id,
-                outcome.ports,
-                step.run.source_id,
-                step.run.record_key,
-                self.clock,
-            )
-        if not new_ids:  # a run that just added work is not finished
-            finish_if_done(conn, step.run.id, clock=self.clock)
-        return new_ids
+            return
+        if outcome.ports and step.node.type in WAITS_IN_SEVERAL_ITEMS:
+            self._close_other_items(conn, claim)
+        run = step.run
+        if not journal.follow(step.version, run.id, run.record_key, step.node.id, outcome.ports):
+            journal.idle(run.id)  # a run that just added work is not finished
 
     def _close_other_items(self, conn: Connection, claim: Claim) -> None:
         """A node that moved on no longer needs its other pending items (e.g. a timeout)."""

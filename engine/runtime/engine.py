@@ -115,6 +115,7 @@ class Engine:
                     last_beat_at=now,
                 )
             )
+            self._read_settings(conn)
         self.started = True
         log.info("engine %s started on %s", self.id[:8], self.db)
 
@@ -158,7 +159,13 @@ class Engine:
                     .where(locks.c.owner == self.id)
                     .values(expires_at=now + timedelta(seconds=30))
                 )
-            self.limits = engine_limits(conn)
+            self._read_settings(conn)
+
+    def _read_settings(self, conn: Connection) -> None:
+        """Limits, the time zone and catalogue changes, at start and on each heartbeat:
+        a change an admin makes reaches every engine within seconds."""
+        self.limits = engine_limits(conn)
+        self.services.read_settings(conn)
 
     def stop(self) -> None:
         """Mark this engine stopped and free the SQLite lock."""
@@ -212,10 +219,16 @@ class Engine:
         return len(events), started
 
     def dispatch_due(self) -> int:
-        """Run due work: internal steps in one transaction, then each external send."""
-        with self.db.write() as conn:
-            claims = leases.claim_due(conn, self.id, self.clock.now(), self.lease, self.batch)
-            done, external = self.dispatcher.run_batch(conn, claims, self.lease)
+        """Run due work: internal steps in one transaction, then each external send.
+
+        The steps first run together, writing their rows at once; if one of them fails,
+        that transaction rolls back and the batch runs again one step per savepoint, so
+        the failure is recorded and the other steps commit."""
+        try:
+            done, external = self._dispatch(together=True)
+        except Exception:  # the failure shows (and is recorded) in the careful pass
+            log.debug("a step of a batch failed; running the batch step by step", exc_info=True)
+            done, external = self._dispatch(together=False)
         for index, claim in enumerate(external):
             if self.stopping:
                 with self.db.write() as conn:
@@ -223,6 +236,16 @@ class Engine:
                 break
             self.dispatcher.execute_external(claim, self.lease)
         return done
+
+    def _dispatch(self, *, together: bool) -> tuple[int, list[leases.Claim]]:
+        with self.db.write() as conn:
+            claims = leases.claim_due(conn, self.id, self.clock.now(), self.lease, self.batch)
+            return self.dispatcher.run_batch(conn, claims, self.lease, together=together)
+
+    def next_due(self) -> datetime | None:
+        """When the next pending work item falls due, if later than now."""
+        with self.db.read() as conn:
+            return leases.next_due(conn, self.clock.now())
 
     def sweep(self) -> int:
         """Hand out work whose engine died; an email that may have gone out becomes a

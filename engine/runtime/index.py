@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -43,8 +44,9 @@ class Entry:
     node: Node
     kind: str  # status | label | created | field | schedule | manual
 
-    @property
+    @cached_property
     def params(self) -> dict[str, Any]:
+        """The trigger's parameters with defaults (read for every event it may match)."""
         return catalogue.require(self.node.type).with_defaults(self.node.params)
 
 

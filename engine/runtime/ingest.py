@@ -8,31 +8,31 @@ matching current version starts a run with its first work items. A unique key on
 (version, event) means a version never starts twice for one event; a unique
 enrollment key means a graph never runs twice at once for one record, unless its
 trigger allows it.
+
+A batch of events is handled in waves of at most one event per record, each wave
+with one query per kind of lookup and one insert per kind of row; a record's next
+event waits for the next wave, so it sees the runs its previous event started.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BindParameter, Connection, and_, bindparam, case, func, or_, select, update
 
 from engine import analytics, audit
 from engine.clock import Clock
 from engine.nodes import catalogue
 from engine.runtime.index import Entry, Version
-from engine.runtime.runs import (
-    add_step,
-    add_work_item,
-    create_run,
-    finish_if_done,
-    finish_run,
-    record_lock,
-)
+from engine.runtime.journal import Journal
+from engine.runtime.runs import finish_run, insert_runs, run_row
 from engine.runtime.services import Services
 from engine.settings import EngineLimits
+from engine.sources.registry import SourceInfo
 from engine.storage.tables import archived_records, runs, status_events, work_items
 from engine.tasks import create_task
 
@@ -104,6 +104,80 @@ def matches(entry: Entry, event: Event) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Start:
+    """A run about to start: the trigger that fired, on which record, and why."""
+
+    entry: Entry
+    record_key: str
+    opening: str
+    event: Event | None = None
+    started_by: str | None = None
+
+
+def _waves(events: list[Event]) -> list[list[Event]]:
+    """The events in order, split so that a wave holds at most one event per record."""
+    waves: list[list[Event]] = []
+    seen: dict[tuple[int, str], int] = defaultdict(int)
+    for event in events:
+        wave = seen[(event.source_id, event.record_key)]
+        seen[(event.source_id, event.record_key)] += 1
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(event)
+    return waves
+
+
+def _by_source(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
+    keys: dict[int, set[str]] = defaultdict(set)
+    for source_id, key in pairs:
+        keys[source_id].add(key)
+    return {source_id: sorted(found) for source_id, found in keys.items()}
+
+
+_KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+_PENDING_ITEMS = (
+    select(
+        work_items.c.id,
+        work_items.c.node_id,
+        work_items.c.payload,
+        runs.c.id.label("run"),
+        runs.c.version_id,
+        runs.c.record_key,
+    )
+    .join(runs, runs.c.id == work_items.c.run_id)
+    .where(runs.c.source_id == bindparam("source_id"))
+    .where(runs.c.record_key.in_(_KEYS))
+    .where(runs.c.state == "active")
+    .where(work_items.c.state == "pending")
+    .order_by(work_items.c.id)
+)
+_ARCHIVED = (
+    select(archived_records.c.record_key)
+    .where(archived_records.c.source_id == bindparam("source_id"))
+    .where(archived_records.c.record_key.in_(_KEYS))
+)
+_SINCE: BindParameter[Any] = bindparam("since")
+_HISTORY = (
+    select(
+        runs.c.graph_id,
+        runs.c.record_key,
+        func.sum(
+            case(
+                (and_(runs.c.started_at > _SINCE, runs.c.state != "stopped_loop_guard"), 1),
+                else_=0,
+            )
+        ).label("recent"),
+        func.max(case((runs.c.state == "active", 1), else_=0)).label("active"),
+    )
+    .where(runs.c.source_id == bindparam("source_id"))
+    .where(runs.c.record_key.in_(_KEYS))
+    .where(runs.c.graph_id.in_(bindparam("graph_ids", expanding=True)))
+    .where(or_(runs.c.started_at > _SINCE, runs.c.state == "active"))
+    .group_by(runs.c.graph_id, runs.c.record_key)
+)
+
+
 class Ingest:
     """Processes claimed events; one instance per engine."""
 
@@ -114,15 +188,22 @@ class Ingest:
     def process(self, conn: Connection, events: list[Event], limits: EngineLimits) -> int:
         """Handle the events and mark them processed; returns how many runs started."""
         self.services.refresh(conn)
+        journal = Journal(conn, self.services.engine_id, self.clock)
         started = 0
-        for event in events:
-            self._interrupt_waits(conn, event)
-            if not self._archived(conn, event):
-                started += sum(
-                    self._start(conn, entry, event, limits)
-                    for entry in self.services.versions.index.matching(event.source_id, event.kind)
-                    if matches(entry, event)
-                )
+        for wave in _waves(events):
+            self._interrupt_waits(conn, wave)
+            archived = self._archived(conn, wave)
+            starts = [
+                Start(entry, event.record_key, event.describe(), event=event)
+                for event in wave
+                if (event.source_id, event.record_key) not in archived
+                for entry in self.services.versions.index.matching(event.source_id, event.kind)
+                if matches(entry, event)
+            ]
+            started += sum(
+                run is not None for run in self._start_all(conn, starts, limits, journal)
+            )
+            journal.settle()  # the next wave sees these runs and their work items
         if events:
             conn.execute(
                 update(status_events)
@@ -131,56 +212,39 @@ class Ingest:
             )
         return started
 
-    def _archived(self, conn: Connection, event: Event) -> bool:
-        return bool(
-            conn.execute(
-                select(
-                    exists().where(
-                        and_(
-                            archived_records.c.source_id == event.source_id,
-                            archived_records.c.record_key == event.record_key,
-                        )
-                    )
-                )
-            ).scalar()
-        )
+    def _archived(self, conn: Connection, events: list[Event]) -> set[tuple[int, str]]:
+        """The records of these events that were archived: no run starts on them."""
+        return {
+            (source_id, key)
+            for source_id, keys in _by_source((e.source_id, e.record_key) for e in events).items()
+            for key in conn.execute(_ARCHIVED, {"source_id": source_id, "keys": keys}).scalars()
+        }
 
-    # -- waits that this event cancels or wakes --------------------------------------
+    # -- waits that these events cancel or wake ----------------------------------------
 
-    def _interrupt_waits(self, conn: Connection, event: Event) -> None:
-        if event.kind not in ("status", "field"):
+    def _interrupt_waits(self, conn: Connection, wave: list[Event]) -> None:
+        events = {(e.source_id, e.record_key): e for e in wave if e.kind in ("status", "field")}
+        for source_id, keys in _by_source(events).items():
+            pending = conn.execute(_PENDING_ITEMS, {"source_id": source_id, "keys": keys})
+            for item in pending.all():
+                self._interrupt(conn, item, events[(source_id, item.record_key)])
+
+    def _interrupt(self, conn: Connection, item: Any, event: Event) -> None:
+        """Cancel the run of a pending item, or wake it, as this event asks."""
+        if item.run == event.caused_by_run_id:
+            return  # a run's own change does not stop the run
+        version = self.services.versions.get(conn, item.version_id)
+        node = version.graph.node(item.node_id)
+        if node is None:
             return
-        pending = conn.execute(
-            select(
-                work_items.c.id,
-                work_items.c.node_id,
-                work_items.c.payload,
-                runs.c.id.label("run"),
-                runs.c.version_id,
+        params = catalogue.require(node.type).with_defaults(node.params)
+        if self._cancels(params, event):
+            reason = f"{event.describe()}, so the remaining steps were not executed"
+            finish_run(conn, item.run, "cancelled", reason, clock=self.clock)
+        elif self._awaited(node.type, item.payload, event):
+            conn.execute(
+                update(work_items).where(work_items.c.id == item.id).values(due_at=self.clock.now())
             )
-            .join(runs, runs.c.id == work_items.c.run_id)
-            .where(runs.c.source_id == event.source_id)
-            .where(runs.c.record_key == event.record_key)
-            .where(runs.c.state == "active")
-            .where(work_items.c.state == "pending")
-        ).all()
-        for item in pending:
-            if item.run == event.caused_by_run_id:
-                continue  # a run's own change does not stop the run
-            version = self.services.versions.get(conn, item.version_id)
-            node = version.graph.node(item.node_id)
-            if node is None:
-                continue
-            params = catalogue.require(node.type).with_defaults(node.params)
-            if self._cancels(params, event):
-                reason = f"{event.describe()}, so the remaining steps were not executed"
-                finish_run(conn, item.run, "cancelled", reason, clock=self.clock)
-            elif self._awaited(node.type, item.payload, event):
-                conn.execute(
-                    update(work_items)
-                    .where(work_items.c.id == item.id)
-                    .values(due_at=self.clock.now())
-                )
 
     @staticmethod
     def _awaited(node_type: str, payload: dict[str, Any] | None, event: Event) -> bool:
@@ -197,17 +261,6 @@ class Ingest:
 
     # -- starting runs -------------------------------------------------------------
 
-    def _start(self, conn: Connection, entry: Entry, event: Event, limits: EngineLimits) -> int:
-        started = self.start(
-            conn,
-            entry,
-            event.record_key,
-            limits,
-            opening=event.describe(),
-            event=event,
-        )
-        return int(started is not None)
-
     def start(
         self,
         conn: Connection,
@@ -221,89 +274,97 @@ class Ingest:
     ) -> str | None:
         """Start a run of the entry's version for one record; the run id, or None when
         it must not start (already running, record gone, started by another engine)."""
-        version = entry.version
-        exclusive = entry.params.get("while_running", "skip") != "parallel"
-        depth = event.causation_depth if event else 0
-        recent, active = self._history(conn, version, record_key)
-        guard = self._loop_guard(version, recent, depth, limits)
-        if exclusive and guard is None and active:
-            return None
-        record = self.services.records.read(conn, version.source, record_key)
-        if record is None:
-            return None
-        record["_previous_status"] = event.old_value if event and event.kind == "status" else None
-        try:
-            with conn.begin_nested():
-                run_id = create_run(
-                    conn,
-                    graph_id=version.graph_id,
-                    version_id=version.id,
-                    source_id=version.source.id,
-                    record_key=record_key,
-                    trigger_node_id=entry.node.id,
-                    trigger_event_id=event.id if event else None,
-                    depth=depth,
-                    snapshot=record,
-                    exclusive=exclusive,
-                    started_by=started_by,
-                    clock=self.clock,
-                )
-        except IntegrityError:  # another engine started it, or a run is active: not twice
-            return None
-        add_step(
-            conn,
+        journal = Journal(conn, self.services.engine_id, self.clock)
+        start = Start(entry, record_key, opening, event, started_by)
+        [run_id] = self._start_all(conn, [start], limits, journal)
+        journal.settle()
+        return run_id
+
+    def _start_all(
+        self, conn: Connection, starts: list[Start], limits: EngineLimits, journal: Journal
+    ) -> list[str | None]:
+        """Start what may start, as :meth:`start` does for one; the run ids, None where
+        no run started. The starts are on different records, or for one event (whose
+        version the unique key lets start once)."""
+        history = self._history(conn, starts)
+        records = {
+            (source.id, key): record
+            for source, keys in _sources_of(starts).values()
+            for key, record in self.services.records.read_many(conn, source, keys).items()
+        }
+        planned: list[tuple[int, dict[str, Any], str | None]] = []
+        for number, start in enumerate(starts):
+            version, depth = start.entry.version, _depth(start)
+            exclusive = start.entry.params.get("while_running", "skip") != "parallel"
+            recent, active = history.get((version.graph_id, start.record_key), (0, False))
+            guard = self._loop_guard(version, recent, depth, limits)
+            record = records[(version.source.id, start.record_key)]
+            if (exclusive and guard is None and active) or record is None:
+                continue
+            event = start.event
+            previous = event.old_value if event and event.kind == "status" else None
+            row = run_row(
+                graph_id=version.graph_id,
+                version_id=version.id,
+                source_id=version.source.id,
+                record_key=start.record_key,
+                trigger_node_id=start.entry.node.id,
+                trigger_event_id=event.id if event else None,
+                depth=depth,
+                snapshot={**record, "_previous_status": previous},
+                exclusive=exclusive,
+                started_by=start.started_by,
+                clock=self.clock,
+            )
+            planned.append((number, row, guard))
+        inserted = insert_runs(conn, [row for _, row, _ in planned])
+        started: list[str | None] = [None] * len(starts)
+        for number, row, guard in planned:
+            if row["id"] in inserted:  # else another engine started it, or a run is active
+                started[number] = row["id"]
+                self._opened(conn, starts[number], row["id"], guard, journal)
+        return started
+
+    def _opened(
+        self, conn: Connection, start: Start, run_id: str, guard: str | None, journal: Journal
+    ) -> None:
+        """The new run's first line and first work items, or its stop by the loop guard."""
+        entry, event, version = start.entry, start.event, start.entry.version
+        journal.step(
             run_id,
             "trigger",
-            f"{opening}: started '{version.graph_name}' {version.label}.",
+            f"{start.opening}: started '{version.graph_name}' {version.label}.",
             node_id=entry.node.id,
             node_type=entry.node.type,
-            clock=self.clock,
             detail={"event_id": event.id, "old": event.old_value, "new": event.new_value}
             if event
-            else {"started_by": started_by},
+            else {"started_by": start.started_by},
         )
         if guard is not None:
-            self._stop_for_loop(conn, run_id, version, record_key, depth, guard)
-            return run_id
-        analytics.record(
-            conn,
+            journal.flush()
+            self._stop_for_loop(conn, run_id, version, start.record_key, _depth(start), guard)
+            return
+        journal.analytics(
             analytics.RUN_STARTED,
             source_id=version.source.id,
             graph_id=version.graph_id,
             trigger_type=entry.kind,
-            clock=self.clock,
         )
-        first = follow(
-            conn,
-            version,
-            run_id,
-            entry.node.id,
-            ("out",),
-            version.source.id,
-            record_key,
-            self.clock,
-        )
-        if not first:  # a trigger with nothing after it: done at once
-            finish_if_done(conn, run_id, clock=self.clock)
-        return run_id
+        if not journal.follow(version, run_id, start.record_key, entry.node.id, ("out",)):
+            journal.idle(run_id)  # a trigger with nothing after it: done at once
 
-    def _history(self, conn: Connection, version: Version, record_key: str) -> tuple[int, bool]:
-        """Runs of this graph on this record in the last hour, and whether one is active."""
-        mine = (
-            (runs.c.graph_id == version.graph_id)
-            & (runs.c.source_id == version.source.id)
-            & (runs.c.record_key == record_key)
-        )
-        recent = (
-            select(func.count())
-            .where(mine)
-            .where(runs.c.started_at > self.clock.now() - timedelta(hours=1))
-            .where(runs.c.state != "stopped_loop_guard")
-            .scalar_subquery()
-        )
-        active = exists().where(mine & (runs.c.state == "active"))
-        count, running = conn.execute(select(recent, active)).one()
-        return int(count), bool(running)
+    def _history(
+        self, conn: Connection, starts: list[Start]
+    ) -> dict[tuple[str, str], tuple[int, bool]]:
+        """Per (graph, record): runs in the last hour, and whether one is active."""
+        since = self.clock.now() - timedelta(hours=1)
+        history: dict[tuple[str, str], tuple[int, bool]] = {}
+        for source, keys in _sources_of(starts).values():
+            graph_ids = sorted({s.entry.version.graph_id for s in starts})
+            params = {"source_id": source.id, "keys": keys, "graph_ids": graph_ids, "since": since}
+            for row in conn.execute(_HISTORY, params):
+                history[(row.graph_id, row.record_key)] = (int(row.recent), bool(row.active))
+        return history
 
     def _loop_guard(
         self, version: Version, recent: int, depth: int, limits: EngineLimits
@@ -348,21 +409,12 @@ class Ingest:
         )
 
 
-def follow(
-    conn: Connection,
-    version: Version,
-    run_id: str,
-    node_id: str,
-    ports: tuple[str, ...],
-    source_id: int,
-    record_key: str,
-    clock: Clock,
-) -> list[int]:
-    """Add work items for every node connected to the given output ports; their ids."""
-    lock = record_lock(source_id, record_key)
-    return [
-        add_work_item(conn, run_id, edge.target.node, lock, clock.now(), clock=clock)
-        for port in ports
-        for edge in version.graph.outgoing(node_id)
-        if edge.source.port == port
-    ]
+def _depth(start: Start) -> int:
+    return start.event.causation_depth if start.event else 0
+
+
+def _sources_of(starts: list[Start]) -> dict[int, tuple[SourceInfo, list[str]]]:
+    """The records these starts need, by source: (source, keys)."""
+    sources = {s.entry.version.source.id: s.entry.version.source for s in starts}
+    keys = _by_source((s.entry.version.source.id, s.record_key) for s in starts)
+    return {source_id: (sources[source_id], found) for source_id, found in keys.items()}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, select, text, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, select, text, update
 
 from engine.storage.tables import work_items
 
@@ -33,10 +33,17 @@ class Claim:
     record_lock: str
 
 
+class LeaseLost(Exception):
+    """This engine no longer holds the item; another engine took it over."""
+
+
 def claim_due(
     conn: Connection, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Claim]:
-    """Claim up to ``limit`` due items, at most one per record, none of a busy record."""
+    """Claim up to ``limit`` due items, at most one per record, none of a busy record.
+
+    On PostgreSQL only ``limit`` rows are locked: rows locked but not worked on would
+    keep the other engines from them until this batch commits."""
     postgres = conn.dialect.name == "postgresql"
     busy = work_items.alias("busy")
     query = (
@@ -49,7 +56,7 @@ def claim_due(
             )
         )
         .order_by(work_items.c.due_at, work_items.c.id)
-        .limit(limit * 4)
+        .limit(limit if postgres else limit * 4)
     )
     if postgres:
         query = query.with_for_update(skip_locked=True, of=work_items)
@@ -59,9 +66,14 @@ def claim_due(
             chosen[row.record_lock] = row.id
             if len(chosen) == limit:
                 break
-    if postgres:
+    if postgres and chosen:
         chosen = _lock_records(conn, chosen)
-    return claim_ids(conn, list(chosen.values()), owner, now, lease)
+    return _claim_ids(conn, list(chosen.values()), owner, now, lease)
+
+
+def next_due(conn: Connection, now: datetime) -> datetime | None:
+    """When the next pending item falls due, if later than now."""
+    return conn.execute(_NEXT_DUE, {"now": now}).scalar()
 
 
 def _lock_records(conn: Connection, chosen: dict[str, int]) -> dict[str, int]:
@@ -85,10 +97,10 @@ def _lock_records(conn: Connection, chosen: dict[str, int]) -> dict[str, int]:
     return {lock: item for lock, item in chosen.items() if lock in free}
 
 
-def claim_ids(
+def _claim_ids(
     conn: Connection, ids: list[int], owner: str, now: datetime, lease: timedelta
 ) -> list[Claim]:
-    """Claim these pending items (already chosen, or just created by this engine)."""
+    """Claim these pending items, in the order they fell due."""
     if not ids:
         return []
     rows = conn.execute(
@@ -118,33 +130,49 @@ def claim_ids(
     ]
 
 
+def _held(claim: Claim, owner: str) -> dict[str, Any]:
+    """Parameters of the statements below that only touch an item this engine holds."""
+    return {"held_id": claim.id, "held_by": owner, "held_attempt": claim.attempt}
+
+
+_HELD = (
+    (work_items.c.id == bindparam("held_id"))
+    & (work_items.c.state == "claimed")
+    & (work_items.c.lease_owner == bindparam("held_by"))
+    & (work_items.c.attempt == bindparam("held_attempt"))
+)
+_RENEW = update(work_items).where(_HELD).values(lease_expires_at=bindparam("expires"))
+_COMPLETE = (
+    update(work_items)
+    .where(work_items.c.id.in_(bindparam("held_ids", expanding=True)))
+    .where(work_items.c.state == "claimed")
+    .where(work_items.c.lease_owner == bindparam("held_by"))
+    .where(work_items.c.attempt == bindparam("held_attempt"))
+    .values(state="done", completed_at=bindparam("now"), lease_owner=None, lease_expires_at=None)
+)
+_NEXT_DUE = (
+    select(func.min(work_items.c.due_at))
+    .where(work_items.c.state == "pending")
+    .where(work_items.c.due_at > bindparam("now"))
+)
+
+
 def renew(conn: Connection, claim: Claim, owner: str, now: datetime, lease: timedelta) -> bool:
     """Extend the lease before a slow step; False if another engine has taken it."""
-    return bool(
-        conn.execute(
-            update(work_items).where(_held(claim, owner)).values(lease_expires_at=now + lease)
-        ).rowcount
-    )
+    return bool(conn.execute(_RENEW, {**_held(claim, owner), "expires": now + lease}).rowcount)
 
 
-def _held(claim: Claim, owner: str) -> ColumnElement[bool]:
-    return (
-        (work_items.c.id == claim.id)
-        & (work_items.c.state == "claimed")
-        & (work_items.c.lease_owner == owner)
-        & (work_items.c.attempt == claim.attempt)
-    )
-
-
-def complete(conn: Connection, claim: Claim, owner: str, now: datetime) -> bool:
-    """Mark the item done if this engine still holds its lease; False if it lost it."""
-    return bool(
-        conn.execute(
-            update(work_items)
-            .where(_held(claim, owner))
-            .values(state="done", completed_at=now, lease_owner=None, lease_expires_at=None)
-        ).rowcount
-    )
+def complete(conn: Connection, claims: list[Claim], owner: str, now: datetime) -> bool:
+    """Mark the items done if this engine still holds every lease; False if it lost one
+    (then the caller must roll back: some may have been marked)."""
+    by_attempt: dict[int, list[int]] = {}
+    for claim in claims:
+        by_attempt.setdefault(claim.attempt, []).append(claim.id)
+    for attempt, ids in by_attempt.items():
+        params = {"held_ids": ids, "held_by": owner, "held_attempt": attempt, "now": now}
+        if conn.execute(_COMPLETE, params).rowcount != len(ids):
+            return False
+    return True
 
 
 def reschedule(
@@ -166,26 +194,28 @@ def reschedule(
     }
     if not keep_attempts:
         values["attempt"] = 0
-    return bool(
-        conn.execute(update(work_items).where(_held(claim, owner)).values(**values)).rowcount
-    )
+    statement = update(work_items).where(_HELD).values(**values)
+    return bool(conn.execute(statement, _held(claim, owner)).rowcount)
 
 
 def release(conn: Connection, claims: list[Claim], owner: str) -> int:
     """Give claimed items back untouched (graceful stop); the attempt is not counted."""
     released = 0
     for claim in claims:
-        released += conn.execute(
-            update(work_items)
-            .where(_held(claim, owner))
-            .values(
-                state="pending",
-                lease_owner=None,
-                lease_expires_at=None,
-                attempt=work_items.c.attempt - 1,
-            )
-        ).rowcount
+        released += conn.execute(_RELEASE, _held(claim, owner)).rowcount
     return released
+
+
+_RELEASE = (
+    update(work_items)
+    .where(_HELD)
+    .values(
+        state="pending",
+        lease_owner=None,
+        lease_expires_at=None,
+        attempt=work_items.c.attempt - 1,
+    )
+)
 
 
 def expired(conn: Connection, now: datetime, limit: int = 500) -> list[Claim]:

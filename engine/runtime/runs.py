@@ -6,14 +6,29 @@ makes the decision, so a step result and the next work items commit together.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    exists,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.clock import Clock
+from engine.sources.triggers import NOTIFY_CHANNEL
 from engine.storage.tables import run_steps, runs, tasks, work_items
 from engine.storage.types import new_id
 
@@ -44,8 +59,11 @@ class Run:
     started_at: datetime
 
 
-def get_run(conn: Connection, run_id: str) -> Run:
-    row = conn.execute(select(runs).where(runs.c.id == run_id)).one()
+_RUN_BY_ID = select(runs).where(runs.c.id == bindparam("run_id"))
+_RUNS_BY_ID = select(runs).where(runs.c.id.in_(bindparam("run_ids", expanding=True)))
+
+
+def _run(row: Row[Any]) -> Run:
     return Run(
         row.id,
         row.graph_id,
@@ -58,6 +76,18 @@ def get_run(conn: Connection, run_id: str) -> Run:
         row.trigger_node_id,
         row.started_at,
     )
+
+
+def get_run(conn: Connection, run_id: str) -> Run:
+    return _run(conn.execute(_RUN_BY_ID, {"run_id": run_id}).one())
+
+
+def get_runs(conn: Connection, run_ids: Collection[str]) -> dict[str, Run]:
+    """Several runs in one query, by id (ids of runs that do not exist are left out)."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(_RUNS_BY_ID, {"run_ids": list(run_ids)})
+    return {row.id: _run(row) for row in rows}
 
 
 def jsonable(record: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +107,7 @@ def enrollment_key(graph_id: str, source_id: int, record_key: str) -> str:
     return f"{graph_id}:{source_id}:{record_key}"
 
 
-def create_run(
-    conn: Connection,
+def run_row(
     *,
     graph_id: str,
     version_id: str,
@@ -91,34 +120,64 @@ def create_run(
     exclusive: bool,
     started_by: str | None,
     clock: Clock,
-    state: str = "active",
-    reason: str | None = None,
-) -> str:
-    run_id = new_id()
-    now = clock.now()
-    final = state in FINAL_STATES
-    conn.execute(
-        insert(runs).values(
-            id=run_id,
-            graph_id=graph_id,
-            version_id=version_id,
-            source_id=source_id,
-            record_key=record_key,
-            trigger_event_id=trigger_event_id,
-            trigger_node_id=trigger_node_id,
-            state=state,
-            outcome_reason=reason,
-            causation_depth=depth,
-            start_snapshot=jsonable(snapshot),
-            enrollment_key=enrollment_key(graph_id, source_id, record_key)
-            if exclusive and not final
-            else None,
-            started_by=started_by,
-            started_at=now,
-            finished_at=now if final else None,
-        )
-    )
-    return run_id
+) -> dict[str, Any]:
+    """The row of a run that starts now; an exclusive run holds its enrollment key."""
+    return {
+        "id": new_id(),
+        "graph_id": graph_id,
+        "version_id": version_id,
+        "source_id": source_id,
+        "record_key": record_key,
+        "trigger_event_id": trigger_event_id,
+        "trigger_node_id": trigger_node_id,
+        "state": "active",
+        "causation_depth": depth,
+        "start_snapshot": jsonable(snapshot),
+        "enrollment_key": enrollment_key(graph_id, source_id, record_key) if exclusive else None,
+        "started_by": started_by,
+        "started_at": clock.now(),
+    }
+
+
+def insert_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the runs that may start; the ids of those inserted. A run whose version
+    already started for its event, or whose graph already runs on the record (the
+    unique keys), is left out, whichever engine got there first."""
+    if not rows:
+        return set()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(runs).on_conflict_do_nothing().returning(runs.c.id)
+    return set(conn.execute(statement, rows).scalars())
+
+
+def step_row(
+    run_id: str,
+    kind: str,
+    summary: str,
+    *,
+    clock: Clock,
+    node_id: str | None = None,
+    node_type: str | None = None,
+    detail: dict[str, Any] | None = None,
+    attempt: int | None = None,
+    error_class: str | None = None,
+    error: str | None = None,
+    engine_id: str | None = None,
+) -> dict[str, Any]:
+    """One line of a run's timeline, stamped now."""
+    return {
+        "run_id": run_id,
+        "node_id": node_id,
+        "node_type": node_type,
+        "kind": kind,
+        "summary": summary,
+        "detail": detail,
+        "attempt": attempt,
+        "error_class": error_class,
+        "error": error,
+        "engine_id": engine_id,
+        "at": clock.now(),
+    }
 
 
 def add_step(
@@ -137,21 +196,44 @@ def add_step(
     engine_id: str | None = None,
 ) -> None:
     """Append one line to the run's timeline."""
-    conn.execute(
-        insert(run_steps).values(
-            run_id=run_id,
-            node_id=node_id,
-            node_type=node_type,
-            kind=kind,
-            summary=summary,
-            detail=detail,
-            attempt=attempt,
-            error_class=error_class,
-            error=error,
-            engine_id=engine_id,
-            at=clock.now(),
-        )
+    row = step_row(
+        run_id,
+        kind,
+        summary,
+        clock=clock,
+        node_id=node_id,
+        node_type=node_type,
+        detail=detail,
+        attempt=attempt,
+        error_class=error_class,
+        error=error,
+        engine_id=engine_id,
     )
+    conn.execute(INSERT_STEPS, row)
+
+
+def work_item_row(
+    run_id: str,
+    node_id: str,
+    record_lock: str,
+    due_at: datetime,
+    *,
+    clock: Clock,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A pending work item; the caller may hand it out claimed instead."""
+    return {
+        "run_id": run_id,
+        "node_id": node_id,
+        "record_lock": record_lock,
+        "due_at": due_at,
+        "state": "pending",
+        "attempt": 0,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "payload": payload,
+        "created_at": clock.now(),
+    }
 
 
 def add_work_item(
@@ -164,21 +246,20 @@ def add_work_item(
     clock: Clock,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    result = conn.execute(
-        insert(work_items)
-        .values(
-            run_id=run_id,
-            node_id=node_id,
-            record_lock=record_lock,
-            due_at=due_at,
-            state="pending",
-            attempt=0,
-            payload=payload,
-            created_at=clock.now(),
-        )
-        .returning(work_items.c.id)
-    )
-    return int(result.scalar_one())
+    """Add one pending item (e.g. a decided task resuming its run); engines that
+    listen are woken when it is due already."""
+    row = work_item_row(run_id, node_id, record_lock, due_at, clock=clock, payload=payload)
+    item_id = conn.execute(_INSERT_ITEM, row).scalar_one()
+    if due_at <= clock.now():
+        announce_work(conn)
+    return int(item_id)
+
+
+def announce_work(conn: Connection) -> None:
+    """Wake the engines listening on PostgreSQL when this transaction commits: it left
+    work that is due now (one notification per transaction, however often called)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_NOTIFY)
 
 
 def record_lock(source_id: int, record_key: str) -> str:
@@ -186,7 +267,13 @@ def record_lock(source_id: int, record_key: str) -> str:
     return f"{source_id}:{record_key}"
 
 
-def _open_work(run_id: str) -> ColumnElement[bool]:
+INSERT_STEPS = insert(run_steps)
+INSERT_ITEMS = insert(work_items)
+_INSERT_ITEM = insert(work_items).returning(work_items.c.id)
+_NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', 'work')")
+
+
+def _open_work(run_id: ColumnElement[str]) -> ColumnElement[bool]:
     pending = exists().where(
         and_(work_items.c.run_id == run_id, work_items.c.state.in_(("pending", "claimed")))
     )
@@ -200,17 +287,41 @@ def _open_work(run_id: str) -> ColumnElement[bool]:
     return pending | waiting
 
 
+_FINISH = (
+    update(runs)
+    .where(runs.c.id == bindparam("run_id"))
+    .where(runs.c.state == "active")
+    .values(
+        state=bindparam("new_state"),
+        outcome_reason=bindparam("reason"),
+        finished_at=bindparam("now"),
+        enrollment_key=None,
+    )
+)
+_COMPENSATED = exists().where(
+    and_(tasks.c.run_id == runs.c.id, tasks.c.kind == "compensation", tasks.c.state == "done")
+)
+_FINISH_IDLE = (
+    update(runs)
+    .where(runs.c.id.in_(bindparam("run_ids", expanding=True)))
+    .where(runs.c.state == "active")
+    .where(~_open_work(runs.c.id))
+    .values(
+        state=case((_COMPENSATED, "succeeded_compensated"), else_="succeeded"),
+        outcome_reason=None,
+        finished_at=bindparam("now"),
+        enrollment_key=None,
+    )
+    .returning(runs.c.id, runs.c.state)
+)
+
+
 def finish_run(
     conn: Connection, run_id: str, state: str, reason: str | None, *, clock: Clock
 ) -> bool:
     """Close the run (and any work it still had); False if it was already closed."""
-    changed = conn.execute(
-        update(runs)
-        .where(runs.c.id == run_id)
-        .where(runs.c.state == "active")
-        .values(state=state, outcome_reason=reason, finished_at=clock.now(), enrollment_key=None)
-    ).rowcount
-    if not changed:
+    params = {"run_id": run_id, "new_state": state, "reason": reason, "now": clock.now()}
+    if not conn.execute(_FINISH, params).rowcount:
         return False
     if state != "succeeded":  # a run that succeeded has nothing left to close
         _close_open_work(conn, run_id, reason, clock)
@@ -235,16 +346,18 @@ def _close_open_work(conn: Connection, run_id: str, reason: str | None, clock: C
     )
 
 
-def finish_if_done(conn: Connection, run_id: str, *, clock: Clock) -> None:
-    """A run with no pending work and no open task has succeeded (one query to tell)."""
-    compensated = (
-        select(func.count())
-        .where(tasks.c.run_id == run_id)
-        .where(tasks.c.kind == "compensation")
-        .where(tasks.c.state == "done")
-        .scalar_subquery()
-    )
-    row = conn.execute(select(_open_work(run_id), compensated)).one()
-    if row[0]:
+def finish_if_done(conn: Connection, run_ids: Collection[str], *, clock: Clock) -> None:
+    """Runs with no pending work and no open task have succeeded (with human
+    compensation, when a person did a step by hand). One statement for all of them:
+    such a run has nothing left to close."""
+    if not run_ids:
         return
-    finish_run(conn, run_id, "succeeded_compensated" if row[1] else "succeeded", None, clock=clock)
+    finished = conn.execute(_FINISH_IDLE, {"run_ids": list(run_ids), "now": clock.now()}).all()
+    if finished:
+        conn.execute(
+            INSERT_STEPS,
+            [
+                step_row(run, "outcome", OUTCOME_WORDS[state], clock=clock, detail={"state": state})
+                for run, state in finished
+            ],
+        )

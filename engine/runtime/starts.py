@@ -10,7 +10,7 @@ downtime only the latest missed firing runs, and only within the misfire grace.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select
@@ -26,6 +26,7 @@ from engine.runtime.services import Services
 from engine.settings import EngineLimits, engine_limits
 from engine.storage.database import Database
 from engine.storage.tables import locks, status_events
+from engine.time_zone import moment_text
 
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -52,7 +53,8 @@ def _weekdays(field: str) -> str:
     return ",".join(parts)
 
 
-def cron_trigger(expression: str) -> CronTrigger:
+def cron_trigger(expression: str, zone: tzinfo = UTC) -> CronTrigger:
+    """APScheduler's trigger for a five-field cron text, read as clock times in ``zone``."""
     minute, hour, day, month, weekday = re.split(r"\s+", expression.strip())
     return CronTrigger(
         minute=minute,
@@ -60,7 +62,7 @@ def cron_trigger(expression: str) -> CronTrigger:
         day=day,
         month=month,
         day_of_week=_weekdays(weekday),
-        timezone=UTC,
+        timezone=zone,
     )
 
 
@@ -126,7 +128,7 @@ class Schedules:
 
     def due_firing(self, entry: Entry, since: datetime, now: datetime) -> datetime | None:
         """The latest firing time in (since, now], if any."""
-        trigger = cron_trigger(str(entry.params["cron"]))
+        trigger = cron_trigger(str(entry.params["cron"]), self.services.zone)
         latest, moment = None, trigger.get_next_fire_time(None, since + timedelta(seconds=1))
         while moment is not None and moment <= now:
             latest = moment
@@ -179,7 +181,8 @@ class Schedules:
         min_age = entry.params.get("min_age")
         if min_age and durations.problem(min_age) is None:
             keys = self._older_than(conn, source.id, keys, firing - durations.to_timedelta(min_age))
-        opening = f"Scheduled ({entry.params['cron']}, {firing:%Y-%m-%d %H:%M} UTC)"
+        when = moment_text(firing, self.services.zone)
+        opening = f"Scheduled ({entry.params['cron']}, {when})"
         return sum(
             self.ingest.start(conn, entry, key, limits, opening=opening) is not None for key in keys
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +41,7 @@ from engine.storage.tables import (
     run_steps,
     runs,
 )
+from engine.time_zone import moment_text
 
 STATE_WORDS = {"active": "Still running", **OUTCOME_WORDS}
 LIKE_ESCAPE = "\\"
@@ -227,21 +228,17 @@ def record_timeline(
     return [(run, steps[run.id]) for run in found]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-def format_heading(run: RunSummary) -> str:
+def format_heading(run: RunSummary, zone: tzinfo = UTC) -> str:
     by = f" by {run.started_by}" if run.started_by else ""
     return (
         f"Run of '{run.graph_name}' {run.version_label} — {run.state_words}, "
-        f"started {_utc(run.started_at):%Y-%m-%d %H:%M} UTC{by}"
+        f"started {moment_text(run.started_at, zone)}{by}"
     )
 
 
-def _format_step(step: StepLine, day: date) -> list[str]:
+def _format_step(step: StepLine, day: date, zone: tzinfo) -> list[str]:
     """A step's line (deeper for a failed attempt), plus its error when not already said."""
-    at = _utc(step.at)
+    at = step.at.astimezone(zone)
     when = f"{at:%H:%M:%S}" if at.date() == day else f"{at:%Y-%m-%d %H:%M:%S}"
     indent = "      " if step.kind == "retry" else "  "
     lines = [f"{indent}{when}  {step.summary}"]
@@ -250,37 +247,47 @@ def _format_step(step: StepLine, day: date) -> list[str]:
     return lines
 
 
-def _step_lines(steps: list[StepLine], day: date) -> list[str]:
-    """Steps in order, except that failed attempts follow the step they retried.
+def with_attempts(steps: list[StepLine]) -> list[tuple[int, list[int]]]:
+    """Step indexes in order, each with the failed attempts that came before it on its node.
 
+    People read a retry under the step it retried, not wherever it happened to fall.
     Attempts not followed by a step of their node (still retrying, or the run was
     cancelled meanwhile) stay where they happened.
     """
-    lines: list[str] = []
-    held: list[StepLine] = []
-    for step in steps:
+    grouped: list[tuple[int, list[int]]] = []
+    held: list[int] = []
+    for index, step in enumerate(steps):
         if step.kind == "retry":
-            held.append(step)
+            held.append(index)
             continue
-        mine = [attempt for attempt in held if attempt.node_id == step.node_id]
-        others = [attempt for attempt in held if attempt.node_id != step.node_id]
-        for line_step in (*others, step, *mine):
-            lines.extend(_format_step(line_step, day))
+        node = step.node_id
+        grouped += [(other, []) for other in held if steps[other].node_id != node]
+        grouped.append((index, [mine for mine in held if steps[mine].node_id == node]))
         held = []
-    for attempt in held:
-        lines.extend(_format_step(attempt, day))
+    return grouped + [(attempt, []) for attempt in held]
+
+
+def _step_lines(steps: list[StepLine], day: date, zone: tzinfo) -> list[str]:
+    """Steps in order, except that failed attempts follow the step they retried."""
+    lines: list[str] = []
+    for index, attempts in with_attempts(steps):
+        for shown in (index, *attempts):
+            lines.extend(_format_step(steps[shown], day, zone))
     return lines
 
 
-def format_timeline(timeline: list[tuple[RunSummary, list[StepLine]]]) -> list[str]:
+def format_timeline(
+    timeline: list[tuple[RunSummary, list[StepLine]]], zone: tzinfo = UTC
+) -> list[str]:
     """Plain-text lines for the command line: a heading per run, its steps under it.
 
-    Times are UTC and say so; a step on another day than the run started shows its date.
+    Times are in the organisation's ``zone``, named in each heading; a step on another
+    day than the run started shows its date.
     """
     lines: list[str] = []
     for run, steps in timeline:
         if lines:
             lines.append("")
-        lines.append(format_heading(run))
-        lines.extend(_step_lines(steps, _utc(run.started_at).date()))
+        lines.append(format_heading(run, zone))
+        lines.extend(_step_lines(steps, run.started_at.astimezone(zone).date(), zone))
     return lines

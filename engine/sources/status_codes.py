@@ -4,6 +4,12 @@ A catalogue is always replaced as a whole (from a CSV file, from a table of the 
 application, or from a list), checked before anything is written, and audited with
 the codes before and after. Problems are reported with the line they are on, because
 the person fixing them has the file open in a spreadsheet.
+
+Running engines cache the descriptions (for ``{{ status_description }}`` and timeline
+sentences). Every replacement stores a fresh token under ``STATUS_CODES_CHANGED`` in
+the same transaction, and an engine reads its cache again when the token differs
+from the one it saw: a changed description shows without a publish. A token rather
+than a counter, because two replacements at once could both write the same count.
 """
 
 from __future__ import annotations
@@ -20,14 +26,17 @@ from sqlalchemy import table as table_clause
 from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
+from engine.settings import set_setting_in
 from engine.sources.introspection import check_columns, check_table, column_names
 from engine.sources.registry import get_source, reading
 from engine.storage.database import Database
 from engine.storage.tables import status_codes
+from engine.storage.types import new_id
 
 MAX_CODE_LENGTH = 60
 MAX_DESCRIPTION_LENGTH = 200
 CSV_COLUMNS_HINT = "code,description (and optionally sort_order)"
+STATUS_CODES_CHANGED = "engine.status_codes_changed"  # a new token on every replacement
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ def _replace(
         before=[asdict(c) for c in before],
         after=[asdict(c) for c in codes],
     )
+    set_setting_in(conn, STATUS_CODES_CHANGED, new_id(), actor=actor, audited=False)
     return _codes(conn, source.id)
 
 

@@ -163,9 +163,11 @@ def test_first_start_without_a_screen_prepares_the_demo_and_says_what_to_do(
     statusflow_home: Path, monkeypatch
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    env["TZ"] = "Europe/Stockholm"  # the computer's zone becomes the organisation's
     result = subprocess.run([STATUSFLOW], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2
     assert "First start: created the demo shop (50 orders)" in result.stdout
+    assert "Times are read and shown in Europe/Stockholm" in result.stdout
     assert "no screen to show the designer on" in result.stderr
     assert "Traceback" not in result.stderr
 

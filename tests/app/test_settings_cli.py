@@ -87,3 +87,13 @@ def test_show_lists_engine_limits_with_their_defaults(ctx, capsys) -> None:
     out = run(ctx, capsys, "show")
     assert "engine.loop_depth_limit" in out and "5  (default)" in out
     assert "engine.four_eyes_relaxed" in out and "false  (default)" in out
+
+
+def test_the_time_zone_is_set_by_place_name_and_shown(ctx, capsys) -> None:
+    assert 'time_zone                            "UTC"  (default)' in run(ctx, capsys, "show")
+    out = run(ctx, capsys, "time-zone", "America/New_York")
+    assert out.startswith("Saved: schedules, waits and timelines use America/New_York")
+    assert " EST there" in out or " EDT there" in out
+    assert 'time_zone                            "America/New_York"' in run(ctx, capsys, "show")
+    with pytest.raises(ConfigError, match="'New York' is not a time zone"):
+        run(ctx, capsys, "time-zone", "New York")

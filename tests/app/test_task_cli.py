@@ -60,7 +60,10 @@ def test_approving_from_the_command_line_lets_the_run_go_on(
     assert out == f"Task {approval.id} approved. The run continues when the engine next runs.\n"
     with db.read() as conn:
         assert conn.execute(select(run_table.c.state)).scalar_one() == "succeeded"
-    assert "carla marked 'Price approval for orders 5' approved (ok)." in timeline(db, "5")
+    assert (
+        "carla marked 'Price approval for orders 5' approved without ticking 'Signed quote' (ok)."
+        in timeline(db, "5")
+    )
     assert any("Set the status from PRC to SHP" in step for step in timeline(db, "5"))
 
 
@@ -82,6 +85,39 @@ def test_show_gives_an_approver_what_they_need(db: Database, clock, statusflow) 
         "\n"
         f"Decide with 'statusflow task approve {approval.id}' or "
         f"'statusflow task reject {approval.id}'.\n"
+    )
+
+
+def test_ticking_a_document_is_saved_and_shown(db: Database, clock, statusflow) -> None:
+    _, approval = waiting_for_approval(db, clock)
+
+    code, out, err = statusflow("--as", "carla", "task", "tick", str(approval.id), "signed QUOTE")
+    shown = statusflow("task", "show", str(approval.id))[1].splitlines()
+
+    with db.read() as conn:
+        at = task_service.get_task(conn, approval.id).ticks["Signed quote"].at
+    ticked = f"  [x] Signed quote  (ticked by carla on {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+    assert (code, err) == (0, "")
+    assert out == f"Task {approval.id} checklist (1 of 1 ticked):\n{ticked}\n"
+    assert shown[shown.index("Checklist:") + 1] == ticked
+
+    untick = statusflow("task", "tick", str(approval.id), "Signed quote", "--untick")[1]
+    assert untick.splitlines() == [
+        f"Task {approval.id} checklist (0 of 1 ticked):",
+        "  [ ] Signed quote",
+    ]
+
+
+def test_ticking_a_document_not_on_the_checklist_is_one_clear_line(
+    db: Database, clock, statusflow
+) -> None:
+    _, approval = waiting_for_approval(db, clock)
+
+    assert statusflow("task", "tick", str(approval.id), "Invoice") == (
+        2,
+        "",
+        f"statusflow: Task {approval.id} has no document 'Invoice' on its checklist. "
+        "Its documents are: 'Signed quote'.\n",
     )
 
 

@@ -101,14 +101,15 @@ def test_order_7_delivered_then_a_failing_webhook_worked_by_hand(
     qtbot.waitUntil(lambda: run_state(db, "7") == "succeeded", timeout=10_000)
     window.show_dock("Runs")
     window.runs.show_record("orders", "7")
+    tree = window.runs.timeline_view.timeline
     qtbot.waitUntil(
         lambda: any(
-            "Emailed" in window.runs.timeline.topLevelItem(i).text(1)
+            "Emailed" in tree.topLevelItem(i).text(1)
             or any(
-                "Emailed" in window.runs.timeline.topLevelItem(i).child(c).text(1)
-                for c in range(window.runs.timeline.topLevelItem(i).childCount())
+                "Emailed" in tree.topLevelItem(i).child(c).text(1)
+                for c in range(tree.topLevelItem(i).childCount())
             )
-            for i in range(window.runs.timeline.topLevelItemCount())
+            for i in range(tree.topLevelItemCount())
         ),
         timeout=10_000,
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QTreeWidgetItem
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -14,7 +14,7 @@ from designer.inbox import InboxPanel
 from designer.runs_panel import RunsPanel
 from engine import tasks as task_service
 from engine.clock import ManualClock
-from engine.governance import users
+from engine.governance import audit_log, users
 from engine.runtime.engine import Engine
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
@@ -88,6 +88,13 @@ def click(qtbot: QtBot, panel: InboxPanel, title_start: str) -> QTreeWidgetItem:
     return item
 
 
+def tick(qtbot: QtBot, panel: InboxPanel, document: str) -> None:
+    box = panel.documents.boxes[document]
+    qtbot.waitUntil(box.isVisible)  # a new box shows once the layout has placed it
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    idle(qtbot, panel)
+
+
 def test_a_failed_webhook_is_worked_by_hand_and_the_run_succeeds(
     qtbot: QtBot, db: Database, clock: ManualClock, http_server
 ) -> None:
@@ -156,6 +163,61 @@ def test_an_approval_shows_its_documents_and_a_rejection_needs_a_reason(
     assert (task.state, task.comment) == ("rejected", "Price below margin")
 
 
+def test_ticks_are_saved_and_kept_after_a_refresh(
+    qtbot: QtBot, db: Database, clock: ManualClock
+) -> None:
+    shop(db, clock)
+    proposal_approval(db, clock)
+    inbox = open_inbox(qtbot, db, "carla", clock)
+    click(qtbot, inbox, "Price approval for orders 5")
+
+    tick(qtbot, inbox, "Credit check")
+    with qtbot.waitSignal(inbox.counts_changed, timeout=10_000):
+        inbox.refresh()
+    idle(qtbot, inbox)
+
+    boxes = inbox.documents.findChildren(QCheckBox)
+    assert [(box.text(), box.isChecked()) for box in boxes] == [
+        ("Signed quote", False),
+        ("Credit check", True),
+    ]
+    assert inbox.documents.who["Credit check"].text() == "ticked by carla, 5 Jan 2026, 09:00"
+    dan = open_inbox(qtbot, db, "dan", clock)
+    click(qtbot, dan, "Price approval for orders 5")
+    assert dan.documents.unticked() == ["Signed quote"]  # everyone sees the tick
+
+
+def test_approving_with_a_document_unticked_asks_first(
+    qtbot: QtBot, db: Database, clock: ManualClock, message_boxes, monkeypatch
+) -> None:
+    shop(db, clock)
+    proposal_approval(db, clock)
+    inbox = open_inbox(qtbot, db, "carla", clock)
+    click(qtbot, inbox, "Price approval for orders 5")
+    tick(qtbot, inbox, "Signed quote")
+
+    qtbot.mouseClick(inbox.buttons["approve"], Qt.MouseButton.LeftButton)  # answered Cancel
+    idle(qtbot, inbox)
+
+    assert message_boxes[-1] == (
+        "Some documents are not ticked",
+        "Not ticked yet: 'Credit check'.\n\nGo ahead anyway? Your decision will record which "
+        "documents were not ticked.",
+    )
+    with db.read() as conn:
+        [task] = task_service.list_tasks(conn)
+    assert (task.state, list(task.ticks)) == ("open", ["Signed quote"])
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(inbox.buttons["approve"], Qt.MouseButton.LeftButton)
+    idle(qtbot, inbox)
+
+    assert inbox.confirmation.text().startswith("Approved.")
+    with db.read() as conn:
+        [decision] = audit_log.query(conn, action="task.approve")
+    assert decision.after == {"state": "approved", "unticked": ["Credit check"]}
+
+
 def test_people_see_their_roles_tasks_and_overdue_ones_stand_out(
     qtbot: QtBot, db: Database, clock: ManualClock
 ) -> None:
@@ -171,7 +233,7 @@ def test_people_see_their_roles_tasks_and_overdue_ones_stand_out(
     [item] = ben.task_items()
     assert ben.list.itemWidget(item, 3).text().strip() == "Overdue"
     click(qtbot, ben, "Price approval")
-    assert "Overdue since 2026-01-07 09:00 UTC" in ben.facts.text()
+    assert "Overdue since 7 Jan 2026, 09:00" in ben.facts.text()
     assert olga.task_items() == [] and olga.empty.isVisible()
     assert len(open_inbox(qtbot, db, "root", clock).task_items()) == 1  # an admin sees all
     with qtbot.waitSignal(ben.counts_changed, timeout=10_000) as counted:

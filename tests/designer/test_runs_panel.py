@@ -62,7 +62,8 @@ def choose_row(qtbot: QtBot, panel: RunsPanel, row: int) -> None:
 
 def lines(panel: RunsPanel) -> list[QTreeWidgetItem]:
     found: list[QTreeWidgetItem] = []
-    pending = [panel.timeline.topLevelItem(i) for i in range(panel.timeline.topLevelItemCount())]
+    tree = panel.timeline_view.timeline
+    pending = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
     while pending:
         item = pending.pop(0)
         found.append(item)
@@ -72,9 +73,10 @@ def lines(panel: RunsPanel) -> list[QTreeWidgetItem]:
 
 def choose_line(qtbot: QtBot, panel: RunsPanel, starts: str) -> QTreeWidgetItem:
     item = next(line for line in lines(panel) if line.text(1).startswith(starts))
-    panel.timeline.scrollToItem(item)
-    rect = panel.timeline.visualItemRect(item)
-    qtbot.mouseClick(panel.timeline.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    tree = panel.timeline_view.timeline
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     return item
 
 
@@ -102,10 +104,10 @@ def test_finding_an_order_by_customer_name_shows_the_email_that_went_out(
     assert panel.results.item(row, 1).text() == f"{DELIVERED} V1.0"
     assert panel.results.item(row, 3).text() == "Succeeded"
     choose_row(qtbot, panel, row)
-    assert panel.record_title.text().startswith(f"Timeline of orders 7 — {name}")
+    assert panel.timeline_view.record_title.text().startswith(f"Timeline of orders 7 — {name}")
     emailed = choose_line(qtbot, panel, "Emailed ")
     assert emailed.text(0) == "09:00:00"
-    shown = panel.details.toPlainText()
+    shown = panel.timeline_view.details.toPlainText()
     assert "Subject: Your order 7 has been delivered" in shown
     assert f"To: {smtp_server.messages[0].message['To']}" in shown
 
@@ -147,7 +149,7 @@ def test_retries_sit_under_the_step_they_retried_and_stand_out(
     failed = choose_line(qtbot, panel, "Failed after 2 attempts")
     assert failed.child(0).text(1).startswith("Attempt 1 of 2 failed")
     assert failed.child(0).foreground(1).color() == QColor(*WARNING_COLOUR)
-    assert "What went wrong: The server at" in panel.details.toPlainText()
+    assert "What went wrong: The server at" in panel.timeline_view.details.toPlainText()
 
 
 def test_an_active_run_refreshes_itself_until_it_ends(
@@ -157,9 +159,9 @@ def test_an_active_run_refreshes_itself_until_it_ends(
     worker = failing_webhook(db, clock, http_server)
     panel.show_record("orders", "9")
     idle(qtbot, panel)
-    heading = panel.timeline.topLevelItem(0)
+    heading = panel.timeline_view.timeline.topLevelItem(0)
     assert "Still running" in heading.text(1)
-    assert panel.refresh_timer.isActive()
+    assert panel.timeline_view.refresh_timer.isActive()
 
     with db.read() as conn:
         [task] = task_service.list_tasks(conn)
@@ -167,10 +169,12 @@ def test_an_active_run_refreshes_itself_until_it_ends(
     worker.run_until_idle()
 
     qtbot.waitUntil(
-        lambda: "Succeeded (human compensation)" in panel.timeline.topLevelItem(0).text(1),
+        lambda: (
+            "Succeeded (human compensation)" in panel.timeline_view.timeline.topLevelItem(0).text(1)
+        ),
         timeout=5_000,
     )
-    assert not panel.refresh_timer.isActive()
+    assert not panel.timeline_view.refresh_timer.isActive()
 
 
 def test_screenshot_of_an_emailed_run_and_a_cancelled_escalation(
@@ -197,12 +201,12 @@ def test_screenshot_of_an_emailed_run_and_a_cancelled_escalation(
 
     search(qtbot, panel, "3")
     choose_row(qtbot, panel, 0)
-    headings = [panel.timeline.topLevelItem(i).text(1) for i in range(2)]
+    headings = [panel.timeline_view.timeline.topLevelItem(i).text(1) for i in range(2)]
     assert headings[0].startswith(f"{LADDER} V1.0 — Cancelled: Status changed from SNA to DEL")
     assert headings[1] == f"{DELIVERED} V1.0 — Succeeded"
     choose_line(qtbot, panel, "Emailed ")
     with qtbot.waitSignal(panel.show_path) as shown:
-        qtbot.mouseClick(panel.canvas_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.timeline_view.canvas_button, Qt.MouseButton.LeftButton)
     graph_id, version_id, node_ids = shown.args
     with db.read() as conn:
         ladder = graphs.find_graph(conn, LADDER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,7 +15,7 @@ from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.settings_dialog import SettingsDialog, _Result
 from engine.governance import users
 from engine.secrets import NO_BACKEND, SecretStore
-from engine.settings import smtp_profile
+from engine.settings import organisation_zone, smtp_profile
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 
@@ -131,3 +132,31 @@ def test_the_database_for_next_start_is_saved_without_a_password(
     qtbot.mouseClick(dialog.save_url, Qt.MouseButton.LeftButton)
     assert _colour(dialog.database_result) == OK_COLOUR
     assert choose_database().url == "postgresql://ops@db.example.com/statusflow"
+
+
+def test_the_time_zone_is_chosen_from_place_names_and_saved(
+    qtbot: QtBot, dialog: SettingsDialog, db: Database
+) -> None:
+    dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)
+    assert dialog.zone.currentText() == "UTC"  # nothing set yet
+    dialog.zone.setCurrentText("Europe/Stockholm")
+    _press(qtbot, dialog, dialog.save_zone)
+
+    assert _colour(dialog.zone_result) == OK_COLOUR
+    assert dialog.zone_result.text().startswith("Saved. It is now ")
+    assert dialog.zone_result.text().split(" there")[0].endswith(("CET", "CEST"))
+    with db.read() as conn:
+        assert organisation_zone(conn) == ZoneInfo("Europe/Stockholm")
+    save_screenshot(dialog, "settings_time_zone")
+
+
+def test_an_unknown_time_zone_is_refused_in_red_and_nothing_changes(
+    qtbot: QtBot, dialog: SettingsDialog, db: Database
+) -> None:
+    dialog.zone.setCurrentText("Stockholm")
+    _press(qtbot, dialog, dialog.save_zone)
+
+    assert _colour(dialog.zone_result) == ERROR_COLOUR
+    assert "'Stockholm' is not a time zone" in dialog.zone_result.text()
+    with db.read() as conn:
+        assert organisation_zone(conn) == ZoneInfo("UTC")

@@ -74,7 +74,7 @@ def run(qtbot: QtBot, dialog: Dialog) -> None:
 
 
 def timeline(dialog: Dialog) -> list[tuple[str, str]]:
-    table = dialog.timeline
+    table = dialog.result.timeline
     return [(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())]
 
 
@@ -115,15 +115,15 @@ def test_a_status_change_at_one_hour_cancels_the_ladder_and_lights_its_path(
 
     run(qtbot, dialog)
 
-    assert not dialog.error.isVisible()
-    assert dialog.verdict.text() == "Cancelled"
-    assert "Status changed from SNA to ASN" in dialog.reason.text()
+    assert not dialog.result.error.isVisible()
+    assert dialog.result.verdict.text() == "Cancelled"
+    assert "Status changed from SNA to ASN" in dialog.result.reason.text()
     lines = timeline(dialog)
     assert [what for _, what in lines if what.startswith("Would email")] == [
         "Would email sales-team@example.com: 'Order 3 has no salesperson'."
     ]
     assert lines[0][0] == "At the start" and lines[-1][0] == "+1 h"
-    assert dialog.note.isVisible() and dialog.note.text() == (
+    assert dialog.result.note.isVisible() and dialog.result.note.text() == (
         "Nothing was sent and no record was changed."
     )
     lit = highlighted_titles(canvas)
@@ -135,7 +135,7 @@ def test_a_status_change_at_one_hour_cancels_the_ladder_and_lights_its_path(
     save_screenshot(dialog, "test_run")
     save_screenshot(canvas.widget, "test_run_path")
 
-    qtbot.mouseClick(dialog.clear_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.result.clear_button, Qt.MouseButton.LeftButton)
     assert highlighted_titles(canvas) == []
 
 
@@ -143,9 +143,9 @@ def test_a_pasted_record_with_a_syntax_error_says_where(qtbot: QtBot, shop_db: D
     dialog = open_dialog(qtbot, shop_db, None)
     paste(qtbot, dialog, '{"id": 999 "status": "SNA"}')
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
-    assert dialog.error.isVisible()
-    assert dialog.error.text().startswith("The pasted record is not valid JSON")
-    assert "line 1, column 12" in dialog.error.text()
+    assert dialog.result.error.isVisible()
+    assert dialog.result.error.text().startswith("The pasted record is not valid JSON")
+    assert "line 1, column 12" in dialog.result.error.text()
     assert timeline(dialog) == []
 
 
@@ -153,7 +153,7 @@ def test_a_pasted_record_without_its_key_is_refused(qtbot: QtBot, shop_db: Datab
     dialog = open_dialog(qtbot, shop_db, None)
     paste(qtbot, dialog, '{"customer_name": "Test Person", "status": "SNA"}')
     run(qtbot, dialog)
-    assert dialog.error.text() == "The record needs its key field 'id'."
+    assert dialog.result.error.text() == "The record needs its key field 'id'."
     assert timeline(dialog) == []
 
 

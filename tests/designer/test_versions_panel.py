@@ -10,11 +10,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplitter
 from pytestqt.qtbot import QtBot
 
+from designer.ask_dialog import AskDialog
 from designer.canvas import Canvas
 from designer.diff_view import ADDED_COLOUR, CHANGED_COLOUR
 from designer.document import GraphDocument
 from designer.node_classes import COLOURS
-from designer.versions_panel import AskDialog, VersionsPanel
+from designer.versions_panel import VersionsPanel
 from engine import demo, graphs
 from engine.governance import users, versions
 from engine.governance.test_run import simulate

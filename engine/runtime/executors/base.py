@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -54,7 +54,7 @@ class Step:
         record = dict(self.record or {})
         source = self.version.source
         status = record.get(source.status_column)
-        now = self.clock.now()
+        now = self.clock.now().astimezone(self.services.zone)
         values = {key: value for key, value in record.items() if not key.startswith("_")}
         values.update(
             record_key=self.run.record_key,
@@ -63,7 +63,7 @@ class Step:
             previous_status=self.run.start_snapshot.get("_previous_status"),
             graph_name=self.version.graph_name,
             run_id=self.run.id,
-            now=now.astimezone(UTC),
+            now=now,  # in the organisation's time zone, as "today" is
             today=now.date(),
         )
         return values

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from engine import durations
 from engine.runtime.executors.base import InternalExecutor, Outcome, Step
 from engine.runtime.rules import evaluate
+from engine.time_zone import in_zone, moment_text, next_clock_time
 
 
 class Rules(InternalExecutor):
@@ -56,7 +57,7 @@ class WaitDuration(InternalExecutor):
             return _waited(step, f"Waited {durations.describe(duration)}.")
         due = step.clock.now() + durations.to_timedelta(duration)
         return Outcome(
-            f"Waiting {durations.describe(duration)}, until {due:%Y-%m-%d %H:%M} UTC.",
+            f"Waiting {durations.describe(duration)}, until {_when(step, due)}.",
             kind="wait",
             wait_until=due,
             payload={"phase": "waiting"},
@@ -64,33 +65,32 @@ class WaitDuration(InternalExecutor):
         )
 
 
-def _as_moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), tzinfo=UTC)
+def _as_moment(value: Any, zone: tzinfo) -> datetime | None:
+    """A record's date or time field as a moment; text is read as ISO 8601."""
     if isinstance(value, str) and value:
         try:
-            return _as_moment(datetime.fromisoformat(value))
+            value = datetime.fromisoformat(value)
         except ValueError:
             return None
-    return None
+    return in_zone(value, zone) if isinstance(value, date) else None
+
+
+def _when(step: Step, moment: datetime) -> str:
+    return moment_text(moment, step.services.zone)
 
 
 class WaitUntil(InternalExecutor):
     def _due(self, step: Step) -> datetime | None:
-        now = step.clock.now()
-        params = step.params
+        params, zone = step.params, step.services.zone
         if params.get("mode") == "field":
-            base = _as_moment((step.record or {}).get(str(params.get("field"))))
+            base = _as_moment((step.record or {}).get(str(params.get("field"))), zone)
             if base is None:
                 return None
             offset = params.get("offset")
             delta = durations.to_timedelta(offset) if offset else timedelta(0)
             return base - delta if params.get("offset_direction") == "before" else base + delta
         hours, minutes = (int(part) for part in str(params.get("time", "09:00")).split(":"))
-        due = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-        return due if due > now else due + timedelta(days=1)
+        return next_clock_time(step.clock.now(), time(hours, minutes), zone)
 
     def run(self, step: Step) -> Outcome:
         if step.phase == "waiting":
@@ -103,9 +103,9 @@ class WaitUntil(InternalExecutor):
                 kind="wait",
             )
         if due <= step.clock.now():
-            return _waited(step, f"{due:%Y-%m-%d %H:%M} UTC had already passed; continued.")
+            return _waited(step, f"{_when(step, due)} had already passed; continued.")
         return Outcome(
-            f"Waiting until {due:%Y-%m-%d %H:%M} UTC.",
+            f"Waiting until {_when(step, due)}.",
             kind="wait",
             wait_until=due,
             payload={"phase": "waiting"},
@@ -133,7 +133,7 @@ class WaitStatus(InternalExecutor):
             )
         due = step.clock.now() + durations.to_timedelta(step.params["timeout"])
         return Outcome(
-            f"Waiting for status {' or '.join(codes)} until {due:%Y-%m-%d %H:%M} UTC.",
+            f"Waiting for status {' or '.join(codes)} until {_when(step, due)}.",
             kind="wait",
             wait_until=due,
             payload={"phase": "waiting", "codes": codes},

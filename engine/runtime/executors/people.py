@@ -9,6 +9,7 @@ from engine.graph.templates import render
 from engine.runtime.executors.base import InternalExecutor, Outcome, Step
 from engine.storage.tables import tasks
 from engine.tasks import create_task, node_tasks
+from engine.time_zone import moment_text
 
 
 def _conn(step: Step) -> Connection:
@@ -40,7 +41,7 @@ class CreateTask(InternalExecutor):
             context={"record_key": step.run.record_key, "source": step.version.source.name},
             clock=step.clock,
         )
-        when = f", due {due:%Y-%m-%d %H:%M} UTC" if due else ""
+        when = f", due {moment_text(due, step.services.zone)}" if due else ""
         return Outcome(
             f"Created the task '{title}' for {_assignee(step)}{when} (not started).",
             kind="task",
@@ -104,8 +105,9 @@ class Approval(InternalExecutor):
                 context={"record_key": step.run.record_key, "approval": name},
                 clock=step.clock,
             )
+        by = moment_text(due, step.services.zone)
         return Outcome(
-            f"Asked {_assignee(step)} for: {', '.join(names)} (by {due:%Y-%m-%d %H:%M} UTC).",
+            f"Asked {_assignee(step)} for: {', '.join(names)} (by {by}).",
             kind="task",
             wait_until=due,
             payload={"phase": "timeout"},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import timedelta
@@ -123,8 +122,9 @@ def test_an_engine_that_died_without_stopping_does_not_block_the_next(
     shutil.copy(sqlite_template, tmp_path / "one.db")
     db = Database(f"sqlite:///{tmp_path / 'one.db'}")
     crashed = engine(db, clock)
-    dead_pid = subprocess.Popen(["true"]).pid  # a process id that no longer exists
-    os.waitpid(dead_pid, 0)
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # its process id no longer exists
+    dead_pid = ended.pid
     with db.write() as conn:
         conn.execute(update(engines).where(engines.c.id == crashed.id).values(pid=dead_pid))
     Engine(db, clock=clock).start()  # the crashed one's lock is taken over at once

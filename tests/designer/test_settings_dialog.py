@@ -147,6 +147,7 @@ def test_the_time_zone_is_chosen_from_place_names_and_saved(
     assert dialog.zone_result.text().split(" there")[0].endswith(("CET", "CEST"))
     with db.read() as conn:
         assert organisation_zone(conn) == ZoneInfo("Europe/Stockholm")
+    QApplication.processEvents()  # let the sentence's height settle before the picture
     save_screenshot(dialog, "settings_time_zone")
 
 

@@ -48,6 +48,7 @@ ACTION_GROUPS = (  # (words, action prefix); None shows everything
     ("Settings", "settings."),
     ("Record sources", "source."),
     ("Status codes", "status_codes."),
+    ("Records changed by hand", "record."),
     ("Loop guard stops", "engine.loop_guard"),
 )
 OBJECT_TYPES = (
@@ -59,6 +60,7 @@ OBJECT_TYPES = (
     ("User", "user"),
     ("Setting", "setting"),
     ("Record source", "record_source"),
+    ("Record", "record"),
 )
 ACTION_WORDS = {
     "graph.create": "Created an automation",
@@ -73,6 +75,8 @@ ACTION_WORDS = {
     "graph.loop_override": "Published despite a loop",
     "engine.loop_guard": "Loop guard stopped a run",
     "settings.set": "Changed a setting",
+    "record.status": "Changed a record's status",
+    "record.label": "Applied a label to a record",
 }
 OBJECT_WORDS = {value: words for words, value in OBJECT_TYPES if value}
 COLUMNS = ("When", "Who", "What", "Object", "Summary")
@@ -179,17 +183,19 @@ class AuditPanel(QWidget):
         }
 
     def refresh(self) -> None:
+        """Read the entries the filters choose, and everyone the Who list may offer."""
         chosen = self.filters()
 
-        def load() -> list[audit_log.AuditEntry]:
+        def load() -> tuple[list[audit_log.AuditEntry], list[audit_log.Actor]]:
             with self.db.read() as conn:
-                return audit_log.query(conn, **chosen)
+                return audit_log.query(conn, **chosen), audit_log.actors(conn)
 
         self.worker.run(load, self._show, lambda exc: show_failure(self, "Audit not read", exc))
 
-    def _show(self, entries: list[audit_log.AuditEntry]) -> None:
+    def _show(self, found: tuple[list[audit_log.AuditEntry], list[audit_log.Actor]]) -> None:
+        entries, actors = found
         self.entries = entries
-        self._learn_people(entries)
+        self._offer_people(actors)
         rows = [
             (
                 when(e.at),
@@ -207,13 +213,23 @@ class AuditPanel(QWidget):
         )
         self.count.setText(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}{more}.")
 
-    def _learn_people(self, entries: list[audit_log.AuditEntry]) -> None:
-        """Offer everyone seen so far in the Who list, without changing the choice."""
-        known = {self.who.itemData(i) for i in range(self.who.count())}
-        for actor in sorted({e.actor for e in entries} - known):
-            self.who.blockSignals(True)
-            self.who.addItem(actor, actor)
-            self.who.blockSignals(False)
+    def _offer_people(self, actors: list[audit_log.Actor]) -> None:
+        """Offer every account and every other name in the trail, keeping the choice
+        (nobody leaves the list: accounts are deactivated, never removed)."""
+        known = {self.who.itemData(i) for i in range(1, self.who.count())}
+        if known == {actor.name for actor in actors}:
+            return
+        chosen = self.who.currentData()
+        self.who.blockSignals(True)
+        self.who.clear()
+        self.who.addItem(EVERYONE, None)
+        for actor in actors:
+            self.who.addItem(actor.name, actor.name)
+            self.who.setItemData(
+                self.who.count() - 1, actor.display_name, Qt.ItemDataRole.ToolTipRole
+            )
+        self.who.setCurrentIndex(max(0, self.who.findData(chosen)))
+        self.who.blockSignals(False)
 
     def _show_details(self) -> None:
         rows = {index.row() for index in self.table.selectedIndexes()}

@@ -1,11 +1,12 @@
 """Records: the watched business records, and changing one as the host application would.
 
 In the embedded demo there is no host application, so this panel plays it: it writes
-the business table directly (a plain UPDATE or INSERT, no run id), the database
-trigger records the change, and the engine reacts like it would to the real host.
-The list is read by :func:`engine.sources.record_list.load_records`; the two small
-functions at the top write; the widget only calls them through the :class:`Worker`
-and shows what came back.
+the business table directly (no run id), the database trigger records the change, and
+the engine reacts like it would to the real host. The list is read by
+:func:`engine.sources.record_list.load_records`; changes go through
+:mod:`engine.sources.record_edits`, which checks the person may change records and
+audits each change. The widget only calls them through the :class:`Worker` and shows
+what came back; someone who may not change records sees the list read-only.
 """
 
 from __future__ import annotations
@@ -32,42 +33,19 @@ from PySide6.QtWidgets import (
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.worker import Worker
 from engine.errors import StatusFlowError
-from engine.runtime.records import RecordStore
-from engine.sources import registry
+from engine.sources import record_edits, registry
 from engine.sources.record_list import SHOWN, RecordList, load_records
 from engine.storage.database import Database
 
 REFRESH_MS = 5000  # the engine may change records too: show it without a click
 KEY_ROLE = Qt.ItemDataRole.UserRole
-REACTING = "the engine will react in a moment."
+READ_ONLY = (
+    "Only an administrator may change records here; your automations still react to "
+    "changes made in your own system."
+)
 log = logging.getLogger(__name__)
 
-
-def change_status(db: Database, source_name: str, key: str, code: str) -> str:
-    """Set the record's status the way the host application would; returns what happened."""
-    with db.write() as conn:
-        source = registry.get_source(conn, source_name)
-        changed = RecordStore().write_fields(
-            conn, source, key, {source.status_column: code}, run_id=None
-        )
-    if not changed:
-        raise StatusFlowError(f"Record {key} no longer exists in {source_name}; refresh the list.")
-    return f"Status changed: {REACTING}"
-
-
-def apply_label(db: Database, source_name: str, key: str, label: str) -> str:
-    """Add a label to the record the way the host application would; returns what happened."""
-    label = label.strip()
-    if not label:
-        raise StatusFlowError("Type or choose a label first, for example VIP.")
-    with db.write() as conn:
-        source = registry.get_source(conn, source_name)
-        if not RecordStore().set_label(conn, source, key, label, present=True, run_id=None):
-            return f"Record {key} has the label '{label}' already; nothing changed."
-    return f"Label applied: {REACTING}"
-
-
-Write = Callable[[Database, str, str, str], str]  # (db, source, key, value) → sentence
+Write = Callable[[str, str], str]  # (source, key) → the sentence saying what happened
 
 
 class RecordsPanel(QWidget):
@@ -81,6 +59,7 @@ class RecordsPanel(QWidget):
         self.worker = Worker(self)
         self.records: RecordList | None = None
         self._chosen: tuple[str, str] | None = None  # last announced by record_chosen
+        self.may_edit = False  # until the database says otherwise
         self._build()
         self._search_delay = QTimer(self, singleShot=True, interval=250)
         self._search_delay.timeout.connect(self.reload)
@@ -89,7 +68,12 @@ class RecordsPanel(QWidget):
         self._refresh.timeout.connect(self._refresh_quietly)
         self._refresh.start()
         self.worker.run(
-            lambda: [s.name for s in registry.list_sources(db)], self._sources, self._fail
+            lambda: (
+                [s.name for s in registry.list_sources(db)],
+                record_edits.may_edit(db, actor),
+            ),
+            self._opened,
+            self._fail,
         )
 
     def _build(self) -> None:
@@ -112,19 +96,27 @@ class RecordsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
-        layout.addLayout(self._change_form())
+        self.read_only = QLabel(READ_ONLY, wordWrap=True)
+        self.read_only.hide()
+        layout.addWidget(self.read_only)
+        self.change_form = self._change_form()
+        layout.addWidget(self.change_form)
+        self.outcome = QLabel(wordWrap=True)
+        layout.addWidget(self.outcome)
         self.source.currentTextChanged.connect(lambda _name: self.reload())
         self.table.itemSelectionChanged.connect(self._selected)
 
-    def _change_form(self) -> QGridLayout:
+    def _change_form(self) -> QWidget:
+        """The status and label controls; hidden for someone who may not change records."""
         self.chosen = QLabel("Choose a record in the list to change it.")
         self.status_choice = QComboBox(accessibleName="New status")
         self.apply_status = QPushButton("Apply status")
         self.label_choice = QComboBox(editable=True, accessibleName="Label to apply")
         self.label_choice.lineEdit().setPlaceholderText("Choose or type a label")
         self.apply_label_button = QPushButton("Apply label")
-        self.outcome = QLabel(wordWrap=True)
-        form = QGridLayout()
+        box = QWidget()
+        form = QGridLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addWidget(self.chosen, 0, 0, 1, 3)
         form.addWidget(QLabel("Change status to"), 1, 0)
         form.addWidget(self.status_choice, 1, 1)
@@ -132,16 +124,19 @@ class RecordsPanel(QWidget):
         form.addWidget(QLabel("Apply label"), 2, 0)
         form.addWidget(self.label_choice, 2, 1)
         form.addWidget(self.apply_label_button, 2, 2)
-        form.addWidget(self.outcome, 3, 0, 1, 3)
         form.setColumnStretch(1, 1)
         self.apply_status.clicked.connect(self._apply_status)
         self.apply_label_button.clicked.connect(self._apply_label)
         self._enable_changes()
-        return form
+        return box
 
     # -- reading ----------------------------------------------------------------------
 
-    def _sources(self, names: list[str]) -> None:
+    def _opened(self, found: tuple[list[str], bool]) -> None:
+        names, self.may_edit = found
+        self.change_form.setVisible(self.may_edit)
+        self.read_only.setVisible(not self.may_edit)
+        self._enable_changes()
         self.source.addItems(names)
         if not names:
             self.note.setText(
@@ -233,24 +228,27 @@ class RecordsPanel(QWidget):
             if key
             else "Choose a record in the list to change it."
         )
+        chosen = key is not None and self.may_edit
         for widget in (self.status_choice, self.apply_status):
-            widget.setEnabled(key is not None)
+            widget.setEnabled(chosen)
         for widget in (self.label_choice, self.apply_label_button):
-            widget.setEnabled(key is not None and labelled)
+            widget.setEnabled(chosen and labelled)
             widget.setToolTip("" if labelled else "This record source has no labels.")
 
     def _apply_status(self) -> None:
-        self._change(change_status, self.status_choice.currentData())
+        db, actor, code = self.db, self.actor, self.status_choice.currentData() or ""
+        self._change(lambda name, key: record_edits.change_status(db, name, key, code, actor=actor))
 
     def _apply_label(self) -> None:
-        self._change(apply_label, self.label_choice.currentText())
+        db, actor, label = self.db, self.actor, self.label_choice.currentText()
+        self._change(lambda name, key: record_edits.apply_label(db, name, key, label, actor=actor))
 
-    def _change(self, write: Write, value: str) -> None:
+    def _change(self, write: Write) -> None:
         key, name = self.selected_key(), self.source.currentText()
         if key is None:
             return
         self.outcome.clear()
-        self.worker.run(lambda: write(self.db, name, key, value), self._changed, self._fail)
+        self.worker.run(lambda: write(name, key), self._changed, self._fail)
 
     def _changed(self, sentence: str) -> None:
         self._say(sentence, OK_COLOUR)

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import Connection, select
 
+from engine.governance.users import list_users
 from engine.storage.tables import audit_entries
 
 CSV_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "summary", "before", "after")
@@ -59,6 +60,23 @@ def query(
     if object_id is not None:
         statement = statement.where(table.object_id == object_id)
     return [AuditEntry(**row._mapping) for row in conn.execute(statement)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who may appear in the trail: an account, or a name like "engine"."""
+
+    name: str
+    display_name: str | None  # None: not a user account
+
+
+def actors(conn: Connection) -> list[Actor]:
+    """Every user account (even one that has done nothing yet) and every other name
+    the trail holds, by name: the choices of a "who" filter."""
+    found = {user.username: Actor(user.username, user.display_name) for user in list_users(conn)}
+    for name in conn.execute(select(audit_entries.c.actor).distinct()).scalars():
+        found.setdefault(name, Actor(name, None))
+    return sorted(found.values(), key=lambda actor: actor.name)
 
 
 def to_csv(entries: list[AuditEntry], file: TextIO) -> None:

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users.manage": (),
     "sources.manage": (),
     "settings.manage": (),
+    "records.edit": (),
     "loop.override": (),
     "four_eyes.relax": (),
 }
@@ -50,6 +51,7 @@ DOING: dict[str, str] = {
     "users.manage": "managing users",
     "sources.manage": "managing record sources",
     "settings.manage": "changing settings",
+    "records.edit": "changing a record's status or labels by hand",
     "loop.override": "overriding the loop guard",
     "four_eyes.relax": "relaxing the four-eyes rule",
 }

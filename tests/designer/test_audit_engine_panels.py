@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from designer.audit_panel import AuditPanel
 from designer.engine_panel import EnginePanel
 from engine.clock import ManualClock
-from engine.governance import audit_log
+from engine.governance import audit_log, users
 from engine.runtime.engine import Engine
 from engine.runtime.scheduler import EngineRunner
 from engine.storage.database import Database
@@ -61,6 +61,24 @@ def test_filtering_by_person_shows_only_what_they_did(audit: AuditPanel, qtbot: 
     assert column(audit.table, 2) == ["Published", "Approved"]
     assert everyone > audit.table.rowCount()
     assert audit.count.text() == "2 entries."
+
+
+def test_who_offers_every_account_even_one_that_did_nothing_yet(
+    audit: AuditPanel, qtbot: QtBot, db: Database
+) -> None:
+    users.add_user(db, "root", display_name="Root", roles=["admin"], actor="root")
+    users.add_user(db, "cat", display_name="Cat Auditor", roles=["operator"], actor="root")
+    pick(audit.who, "ben")
+    audit.worker.wait_for_done(5000)
+
+    offered = [audit.who.itemText(i) for i in range(audit.who.count())]
+    assert offered == ["Everyone", "ana", "ben", "cat", "root"]
+    assert audit.who.currentText() == "ben"  # reading the list again kept the choice
+    assert audit.who.itemData(offered.index("cat"), Qt.ItemDataRole.ToolTipRole) == "Cat Auditor"
+
+    pick(audit.who, "cat")
+    audit.worker.wait_for_done(5000)
+    assert audit.count.text() == "0 entries."
 
 
 def test_the_readable_kind_of_change_filters_and_details_show_before_and_after(

@@ -14,6 +14,7 @@ from designer.outbox_panel import OutboxPanel
 from designer.records_panel import RecordsPanel
 from engine import demo
 from engine.clock import ManualClock
+from engine.governance import audit_log, users
 from engine.outbox import LoopbackOutbox, ensure_demo_profile
 from engine.storage.database import Database
 from engine.storage.tables import status_events
@@ -29,9 +30,8 @@ def shop(db: Database) -> Database:
     return db
 
 
-@pytest.fixture
-def panel(qtbot: QtBot, shop: Database) -> RecordsPanel:
-    widget = RecordsPanel(shop, AUTHOR)
+def _open(qtbot: QtBot, db: Database, actor: str) -> RecordsPanel:
+    widget = RecordsPanel(db, actor)
     qtbot.addWidget(widget)
     widget.resize(900, 640)
     widget.show()
@@ -39,6 +39,19 @@ def panel(qtbot: QtBot, shop: Database) -> RecordsPanel:
     widget.source.setCurrentText("orders")
     qtbot.waitUntil(lambda: widget.table.rowCount() == demo.ORDER_COUNT)
     return widget
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, shop: Database) -> RecordsPanel:
+    return _open(qtbot, shop, AUTHOR)
+
+
+@pytest.fixture
+def team(shop: Database) -> Database:
+    """The shop on a database with accounts: ann is an admin, dee a designer."""
+    users.add_user(shop, "ann", display_name="Ann", roles=["admin"], actor="ann")
+    users.add_user(shop, "dee", display_name="Dee", roles=["designer"], actor="ann")
+    return shop
 
 
 @pytest.fixture
@@ -148,3 +161,35 @@ def test_the_delivered_email_arrives_in_the_outbox_panel(
     assert "order 7" in inbox.plain.toPlainText()
     assert "Thank you for your purchase!" in inbox.formatted.toPlainText()
     save_screenshot(inbox, "outbox")
+
+
+def test_someone_who_may_not_change_records_browses_them_read_only(
+    qtbot: QtBot, team: Database
+) -> None:
+    panel = _open(qtbot, team, "dee")
+
+    assert panel.read_only.isVisible()
+    assert panel.read_only.text() == (
+        "Only an administrator may change records here; your automations still react to "
+        "changes made in your own system."
+    )
+    assert not panel.apply_status.isVisible() and not panel.apply_status.isEnabled()
+    assert not panel.apply_label_button.isVisible()
+    with qtbot.waitSignal(panel.record_chosen) as chosen:
+        _click_record(qtbot, panel, "7")
+    assert chosen.args == ["orders", "7"]  # the timeline still opens
+    assert not panel.apply_status.isEnabled()
+
+
+def test_an_admin_changes_a_record_and_the_audit_says_who(qtbot: QtBot, team: Database) -> None:
+    panel = _open(qtbot, team, "ann")
+    assert not panel.read_only.isVisible()
+
+    _click_record(qtbot, panel, "7")
+    _choose_status(panel, "DEL – Delivered")
+    qtbot.mouseClick(panel.apply_status, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _cell(panel, "7", "Status") == "DEL – Delivered")
+
+    with team.read() as conn:
+        [entry] = audit_log.query(conn, action="record.status")
+    assert (entry.actor, entry.object_id, entry.after) == ("ann", "orders 7", {"status": "DEL"})

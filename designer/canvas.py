@@ -26,7 +26,7 @@ from designer.node_classes import (
     node_type_key,
     port_name,
 )
-from engine.graph.model import PortRef
+from engine.graph.model import Node, PortRef
 from engine.nodes import catalogue
 from engine.nodes.spec import SummaryContext
 
@@ -52,6 +52,15 @@ class _NoHistory(QUndoStack):
         pass
 
 
+class _Graph(NodeGraph):
+    """NodeGraphQt keeps node names unique ("Wait 1 hour 2"); our titles are summaries
+    of each step's settings, and two alike steps should read alike. Nodes are told
+    apart by our ids, never by title."""
+
+    def get_unique_name(self, name: str) -> str:
+        return " ".join(name.split())
+
+
 class Canvas(QObject):
     """Keeps a NodeGraphQt graph in step with a GraphDocument."""
 
@@ -62,7 +71,7 @@ class Canvas(QObject):
         super().__init__(parent)
         self.document = document
         self.summary_context = SummaryContext()
-        self.graph = NodeGraph(undo_stack=_NoHistory())
+        self.graph = _Graph(undo_stack=_NoHistory())
         self.graph.register_nodes(list(NODE_CLASSES.values()))
         self.widget = self.graph.widget
         self._views: dict[str, BaseNode] = {}  # our node id → canvas node
@@ -121,7 +130,7 @@ class Canvas(QObject):
                     self.graph.remove_node(view, push_undo=False)
             for node_id in changes.nodes_added:
                 self._add_view(node_id)
-            for node_id in (*changes.nodes_changed, *changes.nodes_added):
+            for node_id in changes.nodes_changed:
                 self.retitle(node_id)
             for node_id in changes.nodes_moved:
                 self._place(node_id)
@@ -132,11 +141,17 @@ class Canvas(QObject):
         node = self.document.graph.node(node_id)
         if node is None or node.type not in NODE_CLASSES:
             return
-        view = self.graph.create_node(node_type_key(node.type), push_undo=False, selected=False)
+        x, y = self.document.graph.layout.get(node_id, (0.0, 0.0))
+        view = self.graph.create_node(
+            node_type_key(node.type),
+            name=self._title(node),  # drawn once with its title, not renamed after
+            pos=(x, y),
+            push_undo=False,
+            selected=False,
+        )
         self._views[node_id] = view
         self._ids[view.id] = node_id
-        self.retitle(node_id)
-        self._place(node_id)
+        self._fit_title(view)
 
     def _place(self, node_id: str) -> None:
         view = self._views.get(node_id)
@@ -144,17 +159,23 @@ class Canvas(QObject):
         if view is not None:
             view.set_pos(x, y)
 
+    def _title(self, node: Node) -> str:
+        return catalogue.require(node.type).title(node.params, self.summary_context)
+
     def retitle(self, node_id: str) -> None:
         node, view = self.document.graph.node(node_id), self._views.get(node_id)
-        node_type = catalogue.get(node.type) if node else None
-        if node and view and node_type:
-            title = node_type.title(node.params, self.summary_context)
-            view.set_name(title)
-            view.view.setToolTip(title)
-            text = view.view._text_item  # NodeGraphQt sizes a node from its title item
-            text.setTextWidth(-1)
-            text.setTextWidth(min(text.boundingRect().width(), TITLE_WIDTH))
-            view.view.draw_node()
+        if node and view and catalogue.get(node.type):
+            view.set_name(self._title(node))
+            self._fit_title(view)
+
+    @staticmethod
+    def _fit_title(view: BaseNode) -> None:
+        """Long titles wrap at TITLE_WIDTH; NodeGraphQt sizes a node from its title item."""
+        view.view.setToolTip(view.name())
+        text = view.view._text_item
+        text.setTextWidth(-1)
+        text.setTextWidth(min(text.boundingRect().width(), TITLE_WIDTH))
+        view.view.draw_node()
 
     def _add_pipe(self, edge_id: str) -> None:
         edge = next((e for e in self.document.graph.edges if e.id == edge_id), None)

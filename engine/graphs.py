@@ -97,7 +97,7 @@ def find_graph(conn: Connection, name_or_id: str) -> GraphSummary:
 
 def load_draft(conn: Connection, graph_id: str) -> Graph:
     draft = conn.execute(select(graphs.c.draft).where(graphs.c.id == graph_id)).scalar_one()
-    return Graph.from_document(draft)
+    return Graph.from_stored(draft)
 
 
 def _source_id(conn: Connection, source: str | None) -> int | None:

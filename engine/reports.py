@@ -183,7 +183,7 @@ def _node_titles(conn: Connection, version_ids: set[str]) -> dict[tuple[str, str
     )
     titles: dict[tuple[str, str], str] = {}
     for version_id, document in conn.execute(query):
-        for node in Graph.from_document(document).nodes:
+        for node in Graph.from_stored(document).nodes:
             node_type = catalogue.get(node.type)
             titles[(version_id, node.id)] = node_type.title(node.params) if node_type else node.type
     return titles

@@ -105,7 +105,7 @@ def published_graphs(conn: Connection) -> list[tuple[str, str, Graph]]:
         .where(tables.graphs.c.enabled.is_(True))
         .order_by(tables.graphs.c.name)
     ).all()
-    return [(row.id, row.name, Graph.from_document(row.document)) for row in rows]
+    return [(row.id, row.name, Graph.from_stored(row.document)) for row in rows]
 
 
 # -- what each trigger listens to and what its run writes --------------------------------

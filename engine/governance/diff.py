@@ -256,7 +256,7 @@ def _load(conn: Connection, summary: GraphSummary, label: str) -> Graph:
         document = conn.execute(select(graphs.c.draft).where(graphs.c.id == summary.id)).scalar()
         if document is None:
             raise StatusFlowError(f"'{summary.name}' has no draft; compare two versions instead.")
-        return Graph.from_document(document)
+        return Graph.from_stored(document)
     match = _LABEL.fullmatch(label.strip())
     document = None
     if match:
@@ -271,7 +271,7 @@ def _load(conn: Connection, summary: GraphSummary, label: str) -> Graph:
             f"'{summary.name}' has no version '{label}'. "
             f"Choose one of: {_known_labels(conn, summary.id)}."
         )
-    return Graph.from_document(document)
+    return Graph.from_stored(document)
 
 
 def _known_labels(conn: Connection, graph_id: str) -> str:

@@ -79,6 +79,22 @@ class Graph:
             )
         current = upgrade(doc)
         _check_schema(current)
+        return cls._build(current)
+
+    @classmethod
+    def from_stored(cls, doc: Any) -> Graph:
+        """A draft or version StatusFlow stored itself, from a checked graph.
+
+        The schema check is a third of opening a big graph, and what we wrote passed it
+        when it was saved; a damaged row still gets ``from_document``'s clear error.
+        """
+        try:
+            return cls._build(upgrade(doc))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls.from_document(doc)
+
+    @classmethod
+    def _build(cls, current: dict[str, Any]) -> Graph:
         graph = cls(
             id=current["id"],
             name=current["name"],

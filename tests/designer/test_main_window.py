@@ -207,3 +207,12 @@ def test_rename_names_the_automation_and_undo_takes_it_back(
     assert window.windowTitle().startswith("Thank the client •")
     menu_item(window, "&Edit", "&Undo").trigger()
     assert window.document.graph.name == "Delivered → confirmation email"
+
+
+def test_two_alike_steps_read_alike_on_the_canvas(window: MainWindow) -> None:
+    window.document.load(blank_graph("orders"))
+    first = drop(window, "wait.duration", QPoint(200, 300))
+    second = drop(window, "wait.duration", QPoint(500, 300))
+    titles = [window.canvas.view_of(node).name() for node in (first, second)]
+    assert titles[0] == titles[1]  # a title is a summary, not a name to keep unique
+    assert titles[0].startswith("Wait ") and not titles[0][-1].isdigit()

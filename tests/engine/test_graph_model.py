@@ -45,6 +45,13 @@ def test_a_current_document_round_trips_exactly() -> None:
     assert Graph.from_document(DOC).to_document() == DOC
 
 
+def test_a_stored_document_reads_the_same_and_a_damaged_one_still_says_why() -> None:
+    assert Graph.from_stored(DOC) == Graph.from_document(DOC)
+    damaged = {key: value for key, value in DOC.items() if key != "nodes"}
+    with pytest.raises(GraphFormatError, match=r"damaged or was changed by hand.*'nodes'"):
+        Graph.from_stored(damaged)
+
+
 def test_dumps_is_stable_sorted_and_readable() -> None:
     text = dumps(Graph.from_document(DOC))
     assert text == dumps(loads(text))

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from designer.run_display import outcome_words, state_colour
 from designer.run_timeline import TimelineView
+from designer.tables import make_table
 from designer.times import clock_or_date, day_start
 from designer.worker import Worker, show_failure
 from engine.graphs import list_graphs
@@ -166,12 +167,7 @@ class RunsPanel(QWidget):
 
 
 def _results_table() -> QTableWidget:
-    table = QTableWidget(0, len(COLUMNS))
-    table.setHorizontalHeaderLabels(COLUMNS)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table = make_table(COLUMNS)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(True)
     return table

@@ -9,25 +9,15 @@ import pytest
 from engine.clock import ManualClock
 from engine.storage.database import Database
 from tests.app.conftest import Statusflow
-from tests.engine.runtime.graphs import Builder
+from tests.engine.runtime.graphs import NOTE, Builder, note_graph
 from tests.engine.runtime.support import engine, mail_settings, publish, set_status, shop
 
 DELIVERED = "Delivered → confirmation email"
-NOTE = "Delivered → note"
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
-
-
-def note_graph() -> dict:
-    g = Builder(NOTE)
-    g.line(
-        g.node("trigger.status_entered", codes=["DEL"]),
-        g.node("action.add_note", note="Delivered to {{ customer_name }}."),
-    )
-    return g.document()
 
 
 def test_runs_show_prints_the_timeline_of_an_order(

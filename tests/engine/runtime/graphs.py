@@ -30,3 +30,16 @@ class Builder:
 
     def document(self) -> dict[str, Any]:
         return self.graph.to_document()
+
+
+NOTE = "Delivered → note"
+
+
+def note_graph() -> dict[str, Any]:
+    """When an order is delivered, a note on its timeline naming the customer."""
+    g = Builder(NOTE)
+    g.line(
+        g.node("trigger.status_entered", codes=["DEL"]),
+        g.node("action.add_note", note="Delivered to {{ customer_name }}."),
+    )
+    return g.document()

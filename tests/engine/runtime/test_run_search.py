@@ -16,24 +16,13 @@ from engine.runtime.run_search import (
 )
 from engine.sources.registry import get_source
 from engine.storage.database import Database
-from tests.engine.runtime.graphs import Builder
+from tests.engine.runtime.graphs import NOTE, note_graph
 from tests.engine.runtime.support import engine, publish, set_status, shop
-
-NOTE = "Delivered → note"
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
-
-
-def note_graph() -> dict:
-    g = Builder(NOTE)
-    g.line(
-        g.node("trigger.status_entered", codes=["DEL"]),
-        g.node("action.add_note", note="Delivered to {{ customer_name }}."),
-    )
-    return g.document()
 
 
 def delivered(db: Database, clock: ManualClock, *keys: int) -> str:

@@ -59,5 +59,6 @@ def run(db: Database, actor: str, *, secrets: SecretStore, outbox_path: Path | N
 
 
 def _show(app: QApplication, window: MainWindow) -> int:
+    window.reopen_last()
     window.show()
     return app.exec()

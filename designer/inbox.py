@@ -19,12 +19,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -231,7 +233,9 @@ class InboxPanel(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(QLabel(CHOOSE, alignment=Qt.AlignmentFlag.AlignCenter))
         self.pages.addWidget(self.detail_box)
-        return self.pages
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(self.pages)  # a long task scrolls instead of forcing the dock taller
+        return scroll
 
     # -- reading ---------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ from engine.runtime.scheduler import EngineRunner
 from engine.storage.types import new_id
 
 SETTINGS_ORG, SETTINGS_APP = "StatusFlow", "Designer"
-LAYOUT_VERSION = 3  # bump when the docks change: an older saved layout is then ignored
+LAYOUT_VERSION = 4  # bump when the docks change: an older saved layout is then ignored
 
 
 def blank_graph(source: str | None) -> Graph:
@@ -108,13 +108,11 @@ class MainWindow(QMainWindow):
         runs_dock = self._dock("Runs", self.runs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(problems_dock, runs_dock)
         self.inbox = InboxPanel(session.db, session.actor, self)
-        self.tabifyDockWidget(
-            self.versions_dock,
-            self._dock("Tasks", self.inbox, Qt.DockWidgetArea.RightDockWidgetArea),
-        )
+        # The inbox reads a task beside the list, so it lives where the window is wide.
+        tasks_dock = self._dock("Tasks", self.inbox, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(runs_dock, tasks_dock)
         problems_dock.raise_()
-        self.resizeDocks([problems_dock], [200], Qt.Orientation.Vertical)
-        self.resizeDocks([steps_dock, settings_dock], [240, 440], Qt.Orientation.Horizontal)
+        self._sized_docks = (steps_dock, settings_dock, problems_dock)
         self.reports = ReportsPanel(session.db, parent=self)
         self.audit = AuditPanel(session.db, parent=self)
         self.engine_status = EnginePanel(
@@ -348,6 +346,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", str(exc))
             return
         self.document.load(graph, graph_id_in_db=graph.id)
+        _remember(graph.id)
 
     def save(self) -> bool:
         stored = self.document.graph_id_in_db is not None
@@ -358,6 +357,7 @@ class MainWindow(QMainWindow):
             return False
         self.document.graph_id_in_db = summary.id
         self.document.mark_saved()
+        _remember(summary.id)
         self.versions.show_graph(summary.id)
         self.statusBar().showMessage(f"Saved the draft of '{summary.name}'.", 5000)
         return True
@@ -460,8 +460,30 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 860)
         state = settings.value("state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+        if not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)):
+            # Docks take their sizes only once the window is laid out: the canvas gets
+            # the room, the side panels what they need.
+            QTimer.singleShot(0, self._default_dock_sizes)
+
+    def _default_dock_sizes(self) -> None:
+        steps, settings, problems = self._sized_docks
+        self.resizeDocks([steps, settings], [230, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([problems], [210], Qt.Orientation.Vertical)
+
+    def reopen_last(self) -> None:
+        """Open the automation worked on last here, else the one changed last; a blank
+        one only when there is none, so a first start shows a working example."""
+        remembered = QSettings(SETTINGS_ORG, SETTINGS_APP).value("last_graph")
+        summaries = sorted(
+            self.session.list_graphs(),
+            key=lambda g: g.updated_at.timestamp() if g.updated_at else 0.0,
+            reverse=True,
+        )
+        chosen = next((g for g in summaries if g.id == remembered), None) or next(
+            iter(summaries), None
+        )
+        if chosen is not None:
+            self.open_named(chosen.id)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():
@@ -476,3 +498,7 @@ class MainWindow(QMainWindow):
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("state", self.saveState(LAYOUT_VERSION))
         event.accept()
+
+
+def _remember(graph_id: str) -> None:
+    QSettings(SETTINGS_ORG, SETTINGS_APP).setValue("last_graph", graph_id)

@@ -216,3 +216,19 @@ def test_two_alike_steps_read_alike_on_the_canvas(window: MainWindow) -> None:
     titles = [window.canvas.view_of(node).name() for node in (first, second)]
     assert titles[0] == titles[1]  # a title is a summary, not a name to keep unique
     assert titles[0].startswith("Wait ") and not titles[0][-1].isdigit()
+
+
+def test_the_window_reopens_the_automation_worked_on_last(qtbot: QtBot, db: Database) -> None:
+    shop(db, ManualClock())
+    first = MainWindow(Session(db, "ana"))
+    qtbot.addWidget(first)
+    first.reopen_last()  # nothing remembered yet: the one changed last
+    assert first.document.graph_id_in_db is not None  # not a blank, erroring graph
+    first.open_named(LADDER)
+    first.close()
+
+    second = MainWindow(Session(db, "ana"))
+    qtbot.addWidget(second)
+    second.reopen_last()
+    assert second.document.graph.name == LADDER
+    assert not second.document.dirty

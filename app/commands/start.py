@@ -36,6 +36,12 @@ def start(ctx: Context, _args: argparse.Namespace) -> int:
             report = demo.install(db, actor=ctx.actor)
             where = describe(db.url)
             print(f"First start: created the demo shop ({report.orders} orders) in {where}.")
+            demo.publish_for_one_person(db, report.graphs, actor=ctx.actor)
+            print(
+                f"Published {len(report.graphs)} demo automations; change an order's status "
+                "in the Records panel and watch them run. One person works here, so you may "
+                "approve your own changes (the four-eyes rule is off)."
+            )
             zone = machine_zone_name()
             set_setting(db, TIME_ZONE, zone, actor=ctx.actor)
             print(

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from app.cli import main
+from engine import graphs
+from engine.settings import FOUR_EYES_RELAXED, get_setting
 from engine.storage.database import Database
 
 STATUSFLOW = str(Path(sys.executable).parent / "statusflow")
@@ -168,6 +170,11 @@ def test_first_start_without_a_screen_prepares_the_demo_and_says_what_to_do(
     assert result.returncode == 2
     assert "First start: created the demo shop (50 orders)" in result.stdout
     assert "Times are read and shown in Europe/Stockholm" in result.stdout
+    assert "Published 3 demo automations" in result.stdout
+    db = Database(f"sqlite:///{statusflow_home / 'statusflow.db'}")
+    assert {g.current_version for g in graphs.list_graphs(db)} == {"V1.0"}  # ready to react
+    with db.read() as conn:
+        assert get_setting(conn, FOUR_EYES_RELAXED) is True
     assert "no screen to show the designer on" in result.stderr
     assert "Traceback" not in result.stderr
 

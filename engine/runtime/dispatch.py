@@ -18,7 +18,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection, update
 
 from engine import analytics, durations
 from engine.actions.errors import ActionError
@@ -34,7 +34,7 @@ from engine.runtime.preload import Preload
 from engine.runtime.runs import add_step, finish_run, get_run, jsonable
 from engine.runtime.services import Services
 from engine.storage.database import Database
-from engine.storage.tables import runs, work_items
+from engine.storage.tables import work_items
 from engine.tasks import create_task
 
 log = logging.getLogger("statusflow.engine")
@@ -43,9 +43,6 @@ GUARDED = ("wait", "action")  # categories with "do not execute if ... changed"
 WAITS_IN_SEVERAL_ITEMS = ("human.approval",)  # a decision item and a timeout item
 CHAIN_LIMIT = 50  # rounds of internal steps executed back to back in one transaction
 CRASH_RETRIES = 3
-_UPDATE_SNAPSHOT = (
-    update(runs).where(runs.c.id == bindparam("run_id")).values(start_snapshot=bindparam("snap"))
-)
 
 
 class Dispatcher:
@@ -128,9 +125,21 @@ class Dispatcher:
 
     # -- building a step ----------------------------------------------------------------
 
-    def _step(self, conn: Connection, claim: Claim, preload: Preload | None = None) -> Step | None:
+    def _step(
+        self,
+        conn: Connection,
+        claim: Claim,
+        preload: Preload | None = None,
+        journal: Journal | None = None,
+    ) -> Step | None:
+        """The step a claimed item asks for; None if its run is no longer active. Rows
+        the preload cannot give are read after the journal's writes are sent."""
         preload = preload or Preload(conn, self.services, [])
-        run = preload.run(conn, claim.run_id)
+        run = preload.run(claim.run_id)
+        if run is None:
+            if journal is not None:
+                journal.flush()
+            run = get_run(conn, claim.run_id)
         if run.state != "active":
             return None
         version = self.services.versions.get(conn, run.version_id)
@@ -179,7 +188,7 @@ class Dispatcher:
         preload: Preload | None = None,
         external: list[Claim] | None = None,
     ) -> None:
-        step = self._step(conn, claim, preload)
+        step = self._step(conn, claim, preload, journal)
         if step is None:
             journal.complete(claim)
             return
@@ -419,8 +428,7 @@ class Dispatcher:
             engine_id=self.services.engine_id,
         )
         if outcome.snapshot_update:
-            snapshot = {**step.run.start_snapshot, **jsonable(outcome.snapshot_update)}
-            conn.execute(_UPDATE_SNAPSHOT, {"run_id": step.run.id, "snap": snapshot})
+            journal.snapshot(step.run.id, step.run.start_snapshot, outcome.snapshot_update)
         if outcome.wait_until is not None:
             payload = outcome.payload or {}
             held = reschedule(

@@ -23,8 +23,9 @@ from engine.errors import StatusFlowError
 from engine.nodes import catalogue
 from engine.runtime import leases
 from engine.runtime.dispatch import Dispatcher
+from engine.runtime.events import claim_events
 from engine.runtime.index import Versions
-from engine.runtime.ingest import Ingest, claim_events
+from engine.runtime.ingest import Ingest
 from engine.runtime.runs import add_step, get_run
 from engine.runtime.services import Services
 from engine.runtime.starts import Schedules

@@ -1,13 +1,11 @@
-"""Turning status events into runs.
+"""Turning claimed status events into runs.
 
-Unprocessed events are claimed (FOR UPDATE SKIP LOCKED on PostgreSQL), never read
-past a high-water mark, because ids commit out of order. For each event, in one
-transaction: pending waits that said "do not execute if the status changed" are
-cancelled, waits for a status are woken, the loop guard is consulted, and every
-matching current version starts a run with its first work items. A unique key on
-(version, event) means a version never starts twice for one event; a unique
-enrollment key means a graph never runs twice at once for one record, unless its
-trigger allows it.
+For each event, in one transaction: pending waits that said "do not execute if the
+status changed" are cancelled, waits for a status are woken, the loop guard is
+consulted, and every matching current version starts a run with its first work
+items. A unique key on (version, event) means a version never starts twice for one
+event; a unique enrollment key means a graph never runs twice at once for one
+record, unless its trigger allows it.
 
 A batch of events is handled in waves of at most one event per record, each wave
 with one query per kind of lookup and one insert per kind of row; a record's next
@@ -16,17 +14,17 @@ event waits for the next wave, so it sees the runs its previous event started.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, or_, select, update
 
 from engine import analytics, audit
 from engine.clock import Clock
 from engine.nodes import catalogue
+from engine.runtime.bulk import one_of
+from engine.runtime.events import Event, by_source, matches, waves
 from engine.runtime.index import Entry, Version
 from engine.runtime.journal import Journal
 from engine.runtime.runs import finish_run, insert_runs, run_row
@@ -35,73 +33,6 @@ from engine.settings import EngineLimits
 from engine.sources.registry import SourceInfo
 from engine.storage.tables import archived_records, runs, status_events, work_items
 from engine.tasks import create_task
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    source_id: int
-    record_key: str
-    kind: str
-    field: str | None
-    old_value: str | None
-    new_value: str | None
-    caused_by_run_id: str | None
-    causation_depth: int
-
-    def describe(self) -> str:
-        if self.kind == "status":
-            return f"Status changed from {self.old_value} to {self.new_value}"
-        if self.kind == "label":
-            return f"Label '{self.new_value}' applied"
-        if self.kind == "label_removed":
-            return f"Label '{self.old_value}' removed"
-        if self.kind == "created":
-            return f"Record created with status {self.new_value}"
-        return f"{self.field} changed from {self.old_value!r} to {self.new_value!r}"
-
-
-def claim_events(conn: Connection, owner: str, limit: int) -> list[Event]:
-    query = (
-        select(status_events)
-        .where(status_events.c.processed_at.is_(None))
-        .order_by(status_events.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [
-        Event(
-            r.id,
-            r.source_id,
-            r.record_key,
-            r.kind,
-            r.field,
-            r.old_value,
-            r.new_value,
-            r.caused_by_run_id,
-            r.causation_depth,
-        )
-        for r in conn.execute(query)
-    ]
-
-
-def matches(entry: Entry, event: Event) -> bool:
-    """Whether a trigger node fires on this event."""
-    params = entry.params
-    if entry.kind == "status" and event.kind == "status":
-        codes = [str(c) for c in params.get("codes") or []]
-        origin = params.get("from_code")
-        return event.new_value in codes and (not origin or event.old_value == origin)
-    if entry.kind == "label" and event.kind == "label":
-        return event.new_value == params.get("label")
-    if entry.kind == "created" and event.kind == "created":
-        codes = [str(c) for c in params.get("codes") or []]
-        return not codes or event.new_value in codes
-    if entry.kind == "field" and event.kind == "field":
-        wanted = params.get("to_value")
-        return event.field == params.get("field") and (not wanted or event.new_value == wanted)
-    return False
 
 
 @dataclass(frozen=True)
@@ -115,67 +46,54 @@ class Start:
     started_by: str | None = None
 
 
-def _waves(events: list[Event]) -> list[list[Event]]:
-    """The events in order, split so that a wave holds at most one event per record."""
-    waves: list[list[Event]] = []
-    seen: dict[tuple[int, str], int] = defaultdict(int)
-    for event in events:
-        wave = seen[(event.source_id, event.record_key)]
-        seen[(event.source_id, event.record_key)] += 1
-        if wave == len(waves):
-            waves.append([])
-        waves[wave].append(event)
-    return waves
-
-
-def _by_source(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
-    keys: dict[int, set[str]] = defaultdict(set)
-    for source_id, key in pairs:
-        keys[source_id].add(key)
-    return {source_id: sorted(found) for source_id, found in keys.items()}
-
-
-_KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
-_PENDING_ITEMS = (
-    select(
-        work_items.c.id,
-        work_items.c.node_id,
-        work_items.c.payload,
-        runs.c.id.label("run"),
-        runs.c.version_id,
-        runs.c.record_key,
+def _pending_items(conn: Connection) -> Select[Any]:
+    """Pending work items of the active runs on some records of one source."""
+    return (
+        select(
+            work_items.c.id,
+            work_items.c.node_id,
+            work_items.c.payload,
+            runs.c.id.label("run"),
+            runs.c.version_id,
+            runs.c.record_key,
+        )
+        .join(runs, runs.c.id == work_items.c.run_id)
+        .where(runs.c.source_id == bindparam("source_id"))
+        .where(one_of(conn, runs.c.record_key, "keys"))
+        .where(runs.c.state == "active")
+        .where(work_items.c.state == "pending")
+        .order_by(work_items.c.id)
     )
-    .join(runs, runs.c.id == work_items.c.run_id)
-    .where(runs.c.source_id == bindparam("source_id"))
-    .where(runs.c.record_key.in_(_KEYS))
-    .where(runs.c.state == "active")
-    .where(work_items.c.state == "pending")
-    .order_by(work_items.c.id)
-)
-_ARCHIVED = (
-    select(archived_records.c.record_key)
-    .where(archived_records.c.source_id == bindparam("source_id"))
-    .where(archived_records.c.record_key.in_(_KEYS))
-)
-_SINCE: BindParameter[Any] = bindparam("since")
-_HISTORY = (
-    select(
-        runs.c.graph_id,
-        runs.c.record_key,
-        func.sum(
-            case(
-                (and_(runs.c.started_at > _SINCE, runs.c.state != "stopped_loop_guard"), 1),
-                else_=0,
-            )
-        ).label("recent"),
-        func.max(case((runs.c.state == "active", 1), else_=0)).label("active"),
+
+
+def _archived_keys(conn: Connection) -> Select[Any]:
+    return (
+        select(archived_records.c.record_key)
+        .where(archived_records.c.source_id == bindparam("source_id"))
+        .where(one_of(conn, archived_records.c.record_key, "keys"))
     )
-    .where(runs.c.source_id == bindparam("source_id"))
-    .where(runs.c.record_key.in_(_KEYS))
-    .where(runs.c.graph_id.in_(bindparam("graph_ids", expanding=True)))
-    .where(or_(runs.c.started_at > _SINCE, runs.c.state == "active"))
-    .group_by(runs.c.graph_id, runs.c.record_key)
-)
+
+
+def _history_of(conn: Connection, since: datetime) -> Select[Any]:
+    """Per graph and record: runs started since then (loop guard), and any active."""
+    return (
+        select(
+            runs.c.graph_id,
+            runs.c.record_key,
+            func.sum(
+                case(
+                    (and_(runs.c.started_at > since, runs.c.state != "stopped_loop_guard"), 1),
+                    else_=0,
+                )
+            ).label("recent"),
+            func.max(case((runs.c.state == "active", 1), else_=0)).label("active"),
+        )
+        .where(runs.c.source_id == bindparam("source_id"))
+        .where(one_of(conn, runs.c.record_key, "keys"))
+        .where(one_of(conn, runs.c.graph_id, "graph_ids"))
+        .where(or_(runs.c.started_at > since, runs.c.state == "active"))
+        .group_by(runs.c.graph_id, runs.c.record_key)
+    )
 
 
 class Ingest:
@@ -190,7 +108,7 @@ class Ingest:
         self.services.refresh(conn)
         journal = Journal(conn, self.services.engine_id, self.clock)
         started = 0
-        for wave in _waves(events):
+        for wave in waves(events):
             self._interrupt_waits(conn, wave)
             archived = self._archived(conn, wave)
             starts = [
@@ -207,25 +125,28 @@ class Ingest:
         if events:
             conn.execute(
                 update(status_events)
-                .where(status_events.c.id.in_([e.id for e in events]))
-                .values(processed_at=self.clock.now(), processed_by=self.services.engine_id)
+                .where(one_of(conn, status_events.c.id, "ids"))
+                .values(processed_at=self.clock.now(), processed_by=self.services.engine_id),
+                {"ids": [e.id for e in events]},
             )
         return started
 
     def _archived(self, conn: Connection, events: list[Event]) -> set[tuple[int, str]]:
         """The records of these events that were archived: no run starts on them."""
+        query = _archived_keys(conn)
         return {
             (source_id, key)
-            for source_id, keys in _by_source((e.source_id, e.record_key) for e in events).items()
-            for key in conn.execute(_ARCHIVED, {"source_id": source_id, "keys": keys}).scalars()
+            for source_id, keys in by_source((e.source_id, e.record_key) for e in events).items()
+            for key in conn.execute(query, {"source_id": source_id, "keys": keys}).scalars()
         }
 
     # -- waits that these events cancel or wake ----------------------------------------
 
     def _interrupt_waits(self, conn: Connection, wave: list[Event]) -> None:
         events = {(e.source_id, e.record_key): e for e in wave if e.kind in ("status", "field")}
-        for source_id, keys in _by_source(events).items():
-            pending = conn.execute(_PENDING_ITEMS, {"source_id": source_id, "keys": keys})
+        query = _pending_items(conn)
+        for source_id, keys in by_source(events).items():
+            pending = conn.execute(query, {"source_id": source_id, "keys": keys})
             for item in pending.all():
                 self._interrupt(conn, item, events[(source_id, item.record_key)])
 
@@ -357,12 +278,12 @@ class Ingest:
         self, conn: Connection, starts: list[Start]
     ) -> dict[tuple[str, str], tuple[int, bool]]:
         """Per (graph, record): runs in the last hour, and whether one is active."""
-        since = self.clock.now() - timedelta(hours=1)
+        query = _history_of(conn, self.clock.now() - timedelta(hours=1))
+        graph_ids = sorted({s.entry.version.graph_id for s in starts})
         history: dict[tuple[str, str], tuple[int, bool]] = {}
         for source, keys in _sources_of(starts).values():
-            graph_ids = sorted({s.entry.version.graph_id for s in starts})
-            params = {"source_id": source.id, "keys": keys, "graph_ids": graph_ids, "since": since}
-            for row in conn.execute(_HISTORY, params):
+            params = {"source_id": source.id, "keys": keys, "graph_ids": graph_ids}
+            for row in conn.execute(query, params):
                 history[(row.graph_id, row.record_key)] = (int(row.recent), bool(row.active))
         return history
 
@@ -416,5 +337,5 @@ def _depth(start: Start) -> int:
 def _sources_of(starts: list[Start]) -> dict[int, tuple[SourceInfo, list[str]]]:
     """The records these starts need, by source: (source, keys)."""
     sources = {s.entry.version.source.id: s.entry.version.source for s in starts}
-    keys = _by_source((s.entry.version.source.id, s.record_key) for s in starts)
+    keys = by_source((s.entry.version.source.id, s.record_key) for s in starts)
     return {source_id: (sources[source_id], found) for source_id, found in keys.items()}

@@ -1,11 +1,12 @@
 """The rows a batch of steps writes, sent together.
 
 Steps executed one after another in one transaction write the same few rows: a
-timeline line, an analytics event, the item's completion, the next work items. A
-journal collects them and, when flushed, sends one statement per kind of row instead
-of one per step. Whoever writes a timeline line directly (``finish_run``) flushes
-first, so a run's lines keep their order. Completions are checked against the lease
-when they are sent; a lost lease raises :class:`LeaseLost` and the caller rolls back.
+timeline line, an analytics event, the run's snapshot, the item's completion, the
+next work items. A journal collects them and, when flushed, sends one statement per
+kind of row instead of one per step. Whoever writes a timeline line directly
+(``finish_run``) or reads a run flushes first, so a run's lines keep their order and
+reads see the writes. Completions are checked against the lease when they are sent;
+a lost lease raises :class:`LeaseLost` and the caller rolls back.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert, update
 
 from engine import analytics
 from engine.clock import Clock
@@ -24,13 +25,19 @@ from engine.runtime.runs import (
     INSERT_STEPS,
     announce_work,
     finish_if_done,
+    jsonable,
     record_lock,
     step_row,
     work_item_row,
 )
-from engine.storage.tables import analytics_events, work_items
+from engine.storage.tables import analytics_events, runs, work_items
 
 _INSERT_EVENTS = insert(analytics_events)
+_UPDATE_SNAPSHOTS = (
+    update(runs)
+    .where(runs.c.id == bindparam("run_id"))
+    .values(start_snapshot=bindparam("snapshot"))
+)
 _INSERT_CLAIMED = insert(work_items).returning(
     work_items.c.id, work_items.c.run_id, work_items.c.node_id, work_items.c.record_lock
 )
@@ -53,6 +60,7 @@ class Journal:
         self.chain = chain
         self._steps: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
+        self._snapshots: dict[str, dict[str, Any]] = {}
         self._done: list[Claim] = []
         self._items: list[dict[str, Any]] = []
         self._idle: list[str] = []
@@ -64,6 +72,10 @@ class Journal:
 
     def analytics(self, name: str, **fields: Any) -> None:
         self._events.append(analytics.row(name, clock=self.clock, **fields))
+
+    def snapshot(self, run_id: str, snapshot: dict[str, Any], changes: dict[str, Any]) -> None:
+        """The run's own writes to its record: later guarded steps compare with them."""
+        self._snapshots[run_id] = {**snapshot, **jsonable(changes)}
 
     def complete(self, claim: Claim) -> None:
         """The item is done (if this engine still holds it, checked when sent)."""
@@ -91,12 +103,16 @@ class Journal:
         """Send what was collected (a lost lease raises :class:`LeaseLost`)."""
         steps, self._steps = self._steps, []
         events, self._events = self._events, []
+        snapshots, self._snapshots = self._snapshots, {}
         done, self._done = self._done, []
         items, self._items = self._items, []
         if steps:
             self.conn.execute(INSERT_STEPS, steps)
         if events:
             self.conn.execute(_INSERT_EVENTS, events)
+        if snapshots:
+            rows = [{"run_id": run, "snapshot": snap} for run, snap in snapshots.items()]
+            self.conn.execute(_UPDATE_SNAPSHOTS, rows)
         if done and not complete(self.conn, done, self.owner, self.clock.now()):
             raise LeaseLost
         if items and self.chain is not None:

@@ -14,8 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 
+from engine.runtime.bulk import one_of
 from engine.storage.tables import work_items
 
 RECORD_LOCK_NAMESPACE = 0x5F_C1A1  # first key of the per-record advisory locks
@@ -48,7 +60,7 @@ def claim_due(
     busy = work_items.alias("busy")
     query = (
         select(work_items.c.id, work_items.c.record_lock)
-        .where(work_items.c.state == "pending")
+        .where(_pending(postgres))
         .where(work_items.c.due_at <= now)
         .where(
             ~exists().where(
@@ -73,7 +85,21 @@ def claim_due(
 
 def next_due(conn: Connection, now: datetime) -> datetime | None:
     """When the next pending item falls due, if later than now."""
-    return conn.execute(_NEXT_DUE, {"now": now}).scalar()
+    query = (
+        select(func.min(work_items.c.due_at))
+        .where(_pending(conn.dialect.name == "postgresql"))
+        .where(work_items.c.due_at > now)
+    )
+    return conn.execute(query).scalar()
+
+
+def _pending(postgres: bool) -> ColumnElement[bool]:
+    """Pending items, said so that both databases look them up in the partial index of
+    pending items by due time. SQLite needs the condition written out (not bound) and
+    marked likely, or it prefers the index on state: with 100,000 waits pending a look
+    then takes 20 ms instead of a twentieth of one."""
+    written = work_items.c.state == literal_column("'pending'")
+    return written if postgres else func.likely(written)
 
 
 def _lock_records(conn: Connection, chosen: dict[str, int]) -> dict[str, int]:
@@ -91,7 +117,8 @@ def _lock_records(conn: Connection, chosen: dict[str, int]) -> dict[str, int]:
             conn.execute(
                 select(work_items.c.record_lock)
                 .where(work_items.c.state == "claimed")
-                .where(work_items.c.record_lock.in_(free))
+                .where(one_of(conn, work_items.c.record_lock, "locks")),
+                {"locks": list(free)},
             ).scalars()
         )
     return {lock: item for lock, item in chosen.items() if lock in free}
@@ -105,7 +132,7 @@ def _claim_ids(
         return []
     rows = conn.execute(
         update(work_items)
-        .where(work_items.c.id.in_(ids))
+        .where(one_of(conn, work_items.c.id, "ids"))
         .where(work_items.c.state == "pending")
         .values(
             state="claimed",
@@ -121,7 +148,8 @@ def _claim_ids(
             work_items.c.payload,
             work_items.c.record_lock,
             work_items.c.due_at,
-        )
+        ),
+        {"ids": ids},
     ).all()
     rows = sorted(rows, key=lambda r: (r.due_at, r.id))
     return [
@@ -142,19 +170,6 @@ _HELD = (
     & (work_items.c.attempt == bindparam("held_attempt"))
 )
 _RENEW = update(work_items).where(_HELD).values(lease_expires_at=bindparam("expires"))
-_COMPLETE = (
-    update(work_items)
-    .where(work_items.c.id.in_(bindparam("held_ids", expanding=True)))
-    .where(work_items.c.state == "claimed")
-    .where(work_items.c.lease_owner == bindparam("held_by"))
-    .where(work_items.c.attempt == bindparam("held_attempt"))
-    .values(state="done", completed_at=bindparam("now"), lease_owner=None, lease_expires_at=None)
-)
-_NEXT_DUE = (
-    select(func.min(work_items.c.due_at))
-    .where(work_items.c.state == "pending")
-    .where(work_items.c.due_at > bindparam("now"))
-)
 
 
 def renew(conn: Connection, claim: Claim, owner: str, now: datetime, lease: timedelta) -> bool:
@@ -165,12 +180,20 @@ def renew(conn: Connection, claim: Claim, owner: str, now: datetime, lease: time
 def complete(conn: Connection, claims: list[Claim], owner: str, now: datetime) -> bool:
     """Mark the items done if this engine still holds every lease; False if it lost one
     (then the caller must roll back: some may have been marked)."""
+    statement = (
+        update(work_items)
+        .where(one_of(conn, work_items.c.id, "held_ids"))
+        .where(work_items.c.state == "claimed")
+        .where(work_items.c.lease_owner == bindparam("held_by"))
+        .where(work_items.c.attempt == bindparam("held_attempt"))
+        .values(state="done", completed_at=now, lease_owner=None, lease_expires_at=None)
+    )
     by_attempt: dict[int, list[int]] = {}
     for claim in claims:
         by_attempt.setdefault(claim.attempt, []).append(claim.id)
     for attempt, ids in by_attempt.items():
-        params = {"held_ids": ids, "held_by": owner, "held_attempt": attempt, "now": now}
-        if conn.execute(_COMPLETE, params).rowcount != len(ids):
+        params = {"held_ids": ids, "held_by": owner, "held_attempt": attempt}
+        if conn.execute(statement, params).rowcount != len(ids):
             return False
     return True
 

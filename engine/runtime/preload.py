@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.runtime.leases import Claim
-from engine.runtime.runs import Run, get_run, get_runs
+from engine.runtime.runs import Run, get_runs
 from engine.runtime.services import Services
 from engine.sources.registry import SourceInfo
 
@@ -34,9 +34,9 @@ class Preload:
             for key, record in services.records.read_many(conn, source, keys).items():
                 self._records[(source.id, key)] = record
 
-    def run(self, conn: Connection, run_id: str) -> Run:
-        run = self._runs.pop(run_id, None)
-        return run if run is not None else get_run(conn, run_id)
+    def run(self, run_id: str) -> Run | None:
+        """The preloaded run, once; None when the caller must read it."""
+        return self._runs.pop(run_id, None)
 
     def record(self, conn: Connection, source: SourceInfo, key: str) -> dict[str, Any] | None:
         if (source.id, key) in self._records:

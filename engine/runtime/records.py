@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from engine.errors import StatusFlowError
+from engine.runtime.bulk import one_of
 from engine.sources.introspection import key_value
 from engine.sources.registry import SourceInfo
 from engine.sources.triggers import clear_write_context, set_write_context
@@ -68,7 +69,7 @@ class RecordStore:
             by = reflected.c[column]
             selects = (
                 select(reflected).where(by == bindparam("value")),
-                select(reflected).where(by.in_(bindparam("values", expanding=True))),
+                select(reflected).where(one_of(conn, by, "values")),
             )
             self._reads[(table, column)] = selects
         return selects
@@ -149,14 +150,22 @@ class RecordStore:
 
     @contextmanager
     def _as_run(self, conn: Connection, run_id: str | None, depth: int) -> Iterator[None]:
-        """Stamp the writes inside with the causing run; no run: a host's own change."""
+        """Stamp the writes inside with the causing run; no run: a host's own change.
+
+        On SQLite the stamp is a row, cleared after the write. PostgreSQL keeps it for
+        the transaction only, so it is not cleared after each write (the next write of
+        a run stamps its own; a write without a run clears it first): one round trip
+        per record write instead of two. A write that fails leaves the stamp; the
+        caller rolls back (to its savepoint), which removes both."""
+        postgres = conn.dialect.name == "postgresql"
         if run_id is None:
+            if postgres:
+                clear_write_context(conn)
             yield
             return
         set_write_context(conn, run_id, depth)
-        try:
-            yield
-        finally:
+        yield
+        if not postgres:
             clear_write_context(conn)
 
     def write_fields(

@@ -26,8 +26,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
+from engine.runtime.bulk import one_of
 from engine.sources.triggers import NOTIFY_CHANNEL
 from engine.storage.tables import run_steps, runs, tasks, work_items
 from engine.storage.types import new_id
@@ -60,7 +62,6 @@ class Run:
 
 
 _RUN_BY_ID = select(runs).where(runs.c.id == bindparam("run_id"))
-_RUNS_BY_ID = select(runs).where(runs.c.id.in_(bindparam("run_ids", expanding=True)))
 
 
 def _run(row: Row[Any]) -> Run:
@@ -86,7 +87,8 @@ def get_runs(conn: Connection, run_ids: Collection[str]) -> dict[str, Run]:
     """Several runs in one query, by id (ids of runs that do not exist are left out)."""
     if not run_ids:
         return {}
-    rows = conn.execute(_RUNS_BY_ID, {"run_ids": list(run_ids)})
+    query = select(runs).where(one_of(conn, runs.c.id, "run_ids"))
+    rows = conn.execute(query, {"run_ids": list(run_ids)})
     return {row.id: _run(row) for row in rows}
 
 
@@ -147,7 +149,13 @@ def insert_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(runs).on_conflict_do_nothing().returning(runs.c.id)
-    return set(conn.execute(statement, rows).scalars())
+    try:
+        with conn.begin_nested():
+            return set(conn.execute(statement, rows).scalars())
+    except IntegrityError:  # another constraint refused a row: try each, leave it out
+        if len(rows) == 1:
+            return set()
+        return {run for row in rows for run in insert_runs(conn, [row])}
 
 
 def step_row(
@@ -301,19 +309,6 @@ _FINISH = (
 _COMPENSATED = exists().where(
     and_(tasks.c.run_id == runs.c.id, tasks.c.kind == "compensation", tasks.c.state == "done")
 )
-_FINISH_IDLE = (
-    update(runs)
-    .where(runs.c.id.in_(bindparam("run_ids", expanding=True)))
-    .where(runs.c.state == "active")
-    .where(~_open_work(runs.c.id))
-    .values(
-        state=case((_COMPENSATED, "succeeded_compensated"), else_="succeeded"),
-        outcome_reason=None,
-        finished_at=bindparam("now"),
-        enrollment_key=None,
-    )
-    .returning(runs.c.id, runs.c.state)
-)
 
 
 def finish_run(
@@ -352,7 +347,20 @@ def finish_if_done(conn: Connection, run_ids: Collection[str], *, clock: Clock) 
     such a run has nothing left to close."""
     if not run_ids:
         return
-    finished = conn.execute(_FINISH_IDLE, {"run_ids": list(run_ids), "now": clock.now()}).all()
+    finish = (
+        update(runs)
+        .where(one_of(conn, runs.c.id, "run_ids"))
+        .where(runs.c.state == "active")
+        .where(~_open_work(runs.c.id))
+        .values(
+            state=case((_COMPENSATED, "succeeded_compensated"), else_="succeeded"),
+            outcome_reason=None,
+            finished_at=clock.now(),
+            enrollment_key=None,
+        )
+        .returning(runs.c.id, runs.c.state)
+    )
+    finished = conn.execute(finish, {"run_ids": list(run_ids)}).all()
     if finished:
         conn.execute(
             INSERT_STEPS,

@@ -1,10 +1,13 @@
 """Running an engine for a long time: APScheduler 3 as the in-process tick.
 
-The scheduler only decides *when* the engine looks for work: a pump job (ingest and
-dispatch until idle), a heartbeat, both in memory. Nothing durable lives in its job
-store (APScheduler 3's stores must not be shared between processes): waits are rows
-with a due time. On PostgreSQL a listener thread wakes the pump as soon as the event
-trigger sends NOTIFY; polling stays as the fallback.
+The scheduler only decides *when* the engine looks for work: a poll job that wakes
+the pump, the pump (ingest and dispatch until idle, scheduled once per wake), a
+heartbeat, all in memory. Nothing durable lives in its job store (APScheduler 3's
+stores must not be shared between processes): waits are rows with a due time. When
+the pump goes idle it asks when the next item falls due and wakes itself then, so a
+wait fires on time rather than at the next poll. On PostgreSQL a listener thread
+wakes the pump as soon as the event trigger (or an engine that left work due now)
+sends NOTIFY; polling stays as the fallback.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import psycopg
@@ -26,7 +29,9 @@ from engine.sources.triggers import NOTIFY_CHANNEL
 log = logging.getLogger("statusflow.engine")
 
 PUMP = "pump"
-MAX_ROUNDS_PER_WAKE = 200  # then yield to the heartbeat; the next wake goes on
+POLL = "poll"
+DUE = "due"  # a one-off wake when the next work item falls due
+MAX_ROUNDS_PER_WAKE = 200  # then start again, so a stop request is seen between rounds
 
 
 class EngineRunner:
@@ -42,14 +47,15 @@ class EngineRunner:
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
         self._pumping = threading.Lock()  # held while a tick runs; stop waits for it
+        self._woken = threading.Event()  # work may have come in since the pump last looked
         self._foreground = False
 
     def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
         scheduler.add_job(
-            self.pump,
+            self.wake,
             "interval",
             seconds=self.poll_seconds,
-            id=PUMP,
+            id=POLL,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
@@ -65,21 +71,60 @@ class EngineRunner:
         return scheduler
 
     def pump(self) -> None:
-        """Work until nothing is due (or the round limit), then wait for the next wake."""
+        """Work until nothing is due (or the round limit), then sleep until the next
+        item falls due, a wake, or the next poll, whichever comes first."""
         with self._pumping:
             try:
-                for _ in range(MAX_ROUNDS_PER_WAKE):
-                    if self._stop.is_set() or not self.engine.tick().busy:
-                        return
+                self._work()
             except Exception:  # keep the engine alive; the next tick tries again
                 log.exception("engine tick failed")
+        if self._woken.is_set():  # a wake came while this pump was finishing
+            self._run_pump_now()
+
+    def _work(self) -> None:
+        for _ in range(MAX_ROUNDS_PER_WAKE):
+            self._woken.clear()
+            if self._stop.is_set():
+                return
+            if not self.engine.tick().busy and not self._woken.is_set():
+                self._wake_when_due()
+                return
+        self._woken.set()  # still busy: go on after this pump has returned
+
+    def _wake_when_due(self) -> None:
+        due = self.engine.next_due()
+        if due is None or self.scheduler is None or not self.scheduler.running:
+            return
+        if due - self.engine.clock.now() < timedelta(seconds=self.poll_seconds):
+            self.scheduler.add_job(
+                self.wake,
+                "date",
+                run_date=due,
+                id=DUE,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
 
     def wake(self) -> None:
-        """Run the pump now instead of at the next poll."""
-        if self.scheduler is not None and self.scheduler.running:
-            job = self.scheduler.get_job(PUMP)
-            if job is not None:
-                job.modify(next_run_time=datetime.now(UTC))
+        """Run the pump now instead of at the next poll (or once more, if it is running)."""
+        self._woken.set()
+        if not self._pumping.locked():
+            self._run_pump_now()
+
+    def _run_pump_now(self) -> None:
+        """Schedule a pump (wakes before it starts make one); a wake while a pump runs
+        makes that one go on instead."""
+        if self._stop.is_set() or self.scheduler is None or not self.scheduler.running:
+            return
+        self.scheduler.add_job(
+            self.pump,
+            id=PUMP,
+            replace_existing=True,
+            # a pump that just finished may still be returning while the next one starts
+            # and a wake comes before it takes the lock: the extra one waits its turn
+            max_instances=3,
+            misfire_grace_time=None,
+        )
 
     # -- NOTIFY ----------------------------------------------------------------------
 

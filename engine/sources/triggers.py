@@ -191,29 +191,22 @@ def set_write_context(conn: Connection, run_id: str, depth: int) -> None:
     settings at the end of the transaction by itself.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                "SELECT set_config('statusflow.run_id', :run_id, true), "
-                "set_config('statusflow.depth', :depth, true)"
-            ),
-            {"run_id": run_id, "depth": str(depth)},
-        )
+        conn.execute(_SET_CONFIG, {"run_id": run_id, "depth": str(depth)})
     else:
-        conn.execute(
-            update(write_context).where(write_context.c.id == 1).values(run_id=run_id, depth=depth)
-        )
+        conn.execute(_CONTEXT_ROW, {"run_id": run_id, "depth": depth})
 
 
 def clear_write_context(conn: Connection) -> None:
     """Writes that follow in this transaction are no longer caused by a run."""
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                "SELECT set_config('statusflow.run_id', '', true), "
-                "set_config('statusflow.depth', '0', true)"
-            )
-        )
+        conn.execute(_SET_CONFIG, {"run_id": "", "depth": "0"})
     else:
-        conn.execute(
-            update(write_context).where(write_context.c.id == 1).values(run_id=None, depth=0)
-        )
+        conn.execute(_CONTEXT_ROW, {"run_id": None, "depth": 0})
+
+
+# built once: the engine sets and clears the context around every record write
+_SET_CONFIG = text(
+    "SELECT set_config('statusflow.run_id', :run_id, true), "
+    "set_config('statusflow.depth', :depth, true)"
+)
+_CONTEXT_ROW = update(write_context).where(write_context.c.id == 1)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, update
+from sqlalchemy.exc import DBAPIError
 
 from engine import analytics, durations
 from engine.actions.errors import ActionError
@@ -308,7 +309,7 @@ class Dispatcher:
                 step.run.id,
                 "retry",
                 f"Attempt {claim.attempt} of {attempts} failed: {error} "
-                f"Next try at {due:%H:%M:%S} UTC.",
+                f"Next try at {self._clock_time(due)}.",
                 **common,
             )
             if not reschedule(
@@ -370,7 +371,7 @@ class Dispatcher:
     def _crashed(self, conn: Connection, claim: Claim, exc: Exception) -> None:
         """An unexpected error: try again later, then fail the run with the reason."""
         run = get_run(conn, claim.run_id)
-        error = f"{type(exc).__name__}: {exc}"
+        error = _plain_error(exc)
         if claim.attempt < CRASH_RETRIES:
             due = self.clock.now() + timedelta(seconds=30 * 2 ** (claim.attempt - 1))
             add_step(
@@ -378,7 +379,7 @@ class Dispatcher:
                 run.id,
                 "retry",
                 f"This step hit an unexpected error ({error}); it is tried again at "
-                f"{due:%H:%M:%S} UTC.",
+                f"{self._clock_time(due)}.",
                 node_id=claim.node_id,
                 attempt=claim.attempt,
                 error_class="internal",
@@ -389,6 +390,10 @@ class Dispatcher:
             return
         complete(conn, [claim], self.services.engine_id, self.clock.now())
         finish_run(conn, run.id, "failed", f"an unexpected error: {error}", clock=self.clock)
+
+    def _clock_time(self, moment: datetime) -> str:
+        """'08:30:00 CET': a retry's time as the organisation reads it."""
+        return moment.astimezone(self.services.zone).strftime("%H:%M:%S %Z")
 
     def hand_to_person(self, conn: Connection, claim: Claim, what: str, why: str) -> None:
         """Close an item whose engine died and ask a person to finish the step."""
@@ -467,3 +472,12 @@ class Dispatcher:
                 state="cancelled", cancel_reason="the step moved on", completed_at=self.clock.now()
             )
         )
+
+
+def _plain_error(exc: Exception) -> str:
+    """What went wrong, for the timeline: the database's own first line without the SQL
+    it was running (the full error goes to the log)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return f"the database refused the change: {first}"
+    return f"{type(exc).__name__}: {exc}"

@@ -60,7 +60,7 @@ def claim_due(
     busy = work_items.alias("busy")
     query = (
         select(work_items.c.id, work_items.c.record_lock)
-        .where(_pending(postgres))
+        .where(pending(postgres))
         .where(work_items.c.due_at <= now)
         .where(
             ~exists().where(
@@ -87,13 +87,13 @@ def next_due(conn: Connection, now: datetime) -> datetime | None:
     """When the next pending item falls due, if later than now."""
     query = (
         select(func.min(work_items.c.due_at))
-        .where(_pending(conn.dialect.name == "postgresql"))
+        .where(pending(conn.dialect.name == "postgresql"))
         .where(work_items.c.due_at > now)
     )
     return conn.execute(query).scalar()
 
 
-def _pending(postgres: bool) -> ColumnElement[bool]:
+def pending(postgres: bool) -> ColumnElement[bool]:
     """Pending items, said so that both databases look them up in the partial index of
     pending items by due time. SQLite needs the condition written out (not bound) and
     marked likely, or it prefers the index on state: with 100,000 waits pending a look

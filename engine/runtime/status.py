@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, or_, select
 
 from engine.nodes import catalogue
+from engine.runtime.leases import pending
 from engine.storage.tables import (
     engines,
     graphs,
@@ -71,7 +72,7 @@ def engine_status(conn: Connection, now: datetime) -> EngineStatus:
             func.count().filter(work_items.c.due_at < now - OVERDUE_AFTER),
             func.min(work_items.c.due_at),
         )
-        .where(work_items.c.state == "pending")
+        .where(pending(conn.dialect.name == "postgresql"))
         .where(work_items.c.due_at <= now)
     )
     work_due, work_overdue, oldest = conn.execute(due).one()

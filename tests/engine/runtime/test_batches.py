@@ -101,8 +101,9 @@ def test_a_failing_step_is_recorded_and_the_rest_of_its_batch_commits(db: Databa
 
     assert sorted(run_states(db)) == [("1", "active"), ("2", "succeeded"), ("4", "succeeded")]
     retry = timeline(db, "1")[-1]
-    assert retry.startswith("This step hit an unexpected error (IntegrityError")
-    assert "it is tried again at" in retry
+    assert retry.startswith("This step hit an unexpected error (the database refused the change")
+    assert "customer_name" in retry and "it is tried again at" in retry
+    assert "SELECT" not in retry and "UPDATE" not in retry  # no SQL in front of a person
 
 
 def test_a_burst_costs_a_few_statements_per_event(db: Database) -> None:

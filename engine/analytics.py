@@ -20,29 +20,9 @@ ACTION_EXECUTED = "action_executed"
 ACTION_FAILED = "action_failed"
 
 
-def record(
-    conn: Connection,
-    name: str,
-    *,
-    source_id: int | None = None,
-    graph_id: str | None = None,
-    trigger_type: str | None = None,
-    action_type: str | None = None,
-    properties: dict[str, Any] | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-) -> None:
-    conn.execute(
-        insert(analytics_events),
-        row(
-            name,
-            source_id=source_id,
-            graph_id=graph_id,
-            trigger_type=trigger_type,
-            action_type=action_type,
-            properties=properties,
-            clock=clock,
-        ),
-    )
+def record(conn: Connection, event: dict[str, Any]) -> None:
+    """Store one event (a ``row``)."""
+    conn.execute(insert(analytics_events), event)
 
 
 def row(

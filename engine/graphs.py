@@ -154,11 +154,13 @@ def create_graph(
         )
         analytics.record(
             conn,
-            analytics.GRAPH_CREATED,
-            source_id=source_id,
-            graph_id=graph.id,
-            trigger_type=_trigger_kinds(graph),
-            clock=clock,
+            analytics.row(
+                analytics.GRAPH_CREATED,
+                source_id=source_id,
+                graph_id=graph.id,
+                trigger_type=_trigger_kinds(graph),
+                clock=clock,
+            ),
         )
         return find_graph(conn, graph.id)
 

@@ -23,7 +23,14 @@ from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
 from engine.governance.permissions import require
-from engine.runtime.runs import add_step, add_work_item, finish_run, get_run, record_lock
+from engine.runtime.runs import (
+    add_step,
+    add_work_item,
+    finish_run,
+    get_run,
+    record_lock,
+    step_row,
+)
 from engine.storage.database import Database
 from engine.storage.tables import tasks
 
@@ -313,12 +320,18 @@ def _resume(
     said = f" ({comment})" if comment else ""
     add_step(
         conn,
-        run.id,
-        "task",
-        f"{actor} marked '{task.title}' {state}{_without(missing)}{said}.",
-        node_id=task.node_id,
-        clock=clock,
-        detail={"task_id": task.id, "state": state, **({"unticked": missing} if missing else {})},
+        step_row(
+            run.id,
+            "task",
+            f"{actor} marked '{task.title}' {state}{_without(missing)}{said}.",
+            node_id=task.node_id,
+            clock=clock,
+            detail={
+                "task_id": task.id,
+                "state": state,
+                **({"unticked": missing} if missing else {}),
+            },
+        ),
     )
     if task.kind == "compensation" and state == "abandoned":
         finish_run(conn, run.id, "failed", f"{actor} abandoned the manual task{said}", clock=clock)

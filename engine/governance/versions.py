@@ -285,7 +285,8 @@ def publish(
             else f"Published '{summary.name}' {version.label}",
             at=now,
         )
-        analytics.record(conn, analytics.VERSION_PUBLISHED, graph_id=version.graph_id, clock=clock)
+        published = analytics.VERSION_PUBLISHED
+        analytics.record(conn, analytics.row(published, graph_id=version.graph_id, clock=clock))
         return get_version(conn, version_id)
 
 

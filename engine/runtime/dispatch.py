@@ -32,7 +32,7 @@ from engine.runtime.index import Version
 from engine.runtime.journal import Journal
 from engine.runtime.leases import Claim, LeaseLost, complete, renew, reschedule
 from engine.runtime.preload import Preload
-from engine.runtime.runs import add_step, finish_run, get_run, jsonable
+from engine.runtime.runs import add_step, finish_run, get_run, jsonable, step_row
 from engine.runtime.services import Services
 from engine.storage.database import Database
 from engine.storage.tables import work_items
@@ -285,13 +285,15 @@ class Dispatcher:
         attempts = int(step.params.get("retry_attempts") or 1)
         analytics.record(
             conn,
-            analytics.ACTION_FAILED,
-            source_id=step.version.source.id,
-            graph_id=step.version.graph_id,
-            trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
-            action_type=step.node.type,
-            properties={"error_class": error.error_class, "attempt": claim.attempt},
-            clock=self.clock,
+            analytics.row(
+                analytics.ACTION_FAILED,
+                source_id=step.version.source.id,
+                graph_id=step.version.graph_id,
+                trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
+                action_type=step.node.type,
+                properties={"error_class": error.error_class, "attempt": claim.attempt},
+                clock=self.clock,
+            ),
         )
         common: dict[str, Any] = {
             "node_id": step.node.id,
@@ -306,11 +308,13 @@ class Dispatcher:
             due = self.clock.now() + self._backoff(step.params, claim.attempt)
             add_step(
                 conn,
-                step.run.id,
-                "retry",
-                f"Attempt {claim.attempt} of {attempts} failed: {error} "
-                f"Next try at {self._clock_time(due)}.",
-                **common,
+                step_row(
+                    step.run.id,
+                    "retry",
+                    f"Attempt {claim.attempt} of {attempts} failed: {error} "
+                    f"Next try at {self._clock_time(due)}.",
+                    **common,
+                ),
             )
             if not reschedule(
                 conn, claim, self.services.engine_id, due, claim.payload, keep_attempts=True
@@ -318,7 +322,7 @@ class Dispatcher:
                 raise LeaseLost
             return
         tried = f"after {claim.attempt} attempt{'s' * (claim.attempt != 1)}"
-        add_step(conn, step.run.id, "action", f"Failed {tried}: {error}", **common)
+        add_step(conn, step_row(step.run.id, "action", f"Failed {tried}: {error}", **common))
         journal.complete(claim)
         if step.params.get("on_failure", "task") == "fail":
             finish_run(
@@ -360,12 +364,14 @@ class Dispatcher:
         )
         add_step(
             conn,
-            step.run.id,
-            "task",
-            f"Created a manual task for the operators: do {what} by hand.",
-            node_id=step.node.id,
-            clock=self.clock,
-            detail={"task_id": task_id},
+            step_row(
+                step.run.id,
+                "task",
+                f"Created a manual task for the operators: do {what} by hand.",
+                node_id=step.node.id,
+                clock=self.clock,
+                detail={"task_id": task_id},
+            ),
         )
 
     def _crashed(self, conn: Connection, claim: Claim, exc: Exception) -> None:
@@ -376,15 +382,17 @@ class Dispatcher:
             due = self.clock.now() + timedelta(seconds=30 * 2 ** (claim.attempt - 1))
             add_step(
                 conn,
-                run.id,
-                "retry",
-                f"This step hit an unexpected error ({error}); it is tried again at "
-                f"{self._clock_time(due)}.",
-                node_id=claim.node_id,
-                attempt=claim.attempt,
-                error_class="internal",
-                error=error,
-                clock=self.clock,
+                step_row(
+                    run.id,
+                    "retry",
+                    f"This step hit an unexpected error ({error}); it is tried again at "
+                    f"{self._clock_time(due)}.",
+                    node_id=claim.node_id,
+                    attempt=claim.attempt,
+                    error_class="internal",
+                    error=error,
+                    clock=self.clock,
+                ),
             )
             reschedule(conn, claim, self.services.engine_id, due, claim.payload, keep_attempts=True)
             return

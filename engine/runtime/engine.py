@@ -26,7 +26,7 @@ from engine.runtime.dispatch import Dispatcher
 from engine.runtime.events import claim_events
 from engine.runtime.index import Versions
 from engine.runtime.ingest import Ingest
-from engine.runtime.runs import add_step, get_run
+from engine.runtime.runs import add_step, get_run, step_row
 from engine.runtime.services import Services
 from engine.runtime.starts import Schedules
 from engine.secrets import SecretStore
@@ -263,15 +263,17 @@ class Engine:
         node_type = catalogue.require(node.type) if node else None
         add_step(
             conn,
-            run.id,
-            "retry",
-            f"The engine working on this step stopped answering (attempt {claim.attempt}); "
-            "another engine takes it over.",
-            node_id=claim.node_id,
-            node_type=node.type if node else None,
-            attempt=claim.attempt,
-            error_class="lease_expired",
-            clock=self.clock,
+            step_row(
+                run.id,
+                "retry",
+                f"The engine working on this step stopped answering (attempt {claim.attempt}); "
+                "another engine takes it over.",
+                node_id=claim.node_id,
+                node_type=node.type if node else None,
+                attempt=claim.attempt,
+                error_class="lease_expired",
+                clock=self.clock,
+            ),
         )
         if node is None or node_type is None or claim.payload.get("phase") is not None:
             leases.take_over(conn, claim)

@@ -188,35 +188,8 @@ def step_row(
     }
 
 
-def add_step(
-    conn: Connection,
-    run_id: str,
-    kind: str,
-    summary: str,
-    *,
-    clock: Clock,
-    node_id: str | None = None,
-    node_type: str | None = None,
-    detail: dict[str, Any] | None = None,
-    attempt: int | None = None,
-    error_class: str | None = None,
-    error: str | None = None,
-    engine_id: str | None = None,
-) -> None:
-    """Append one line to the run's timeline."""
-    row = step_row(
-        run_id,
-        kind,
-        summary,
-        clock=clock,
-        node_id=node_id,
-        node_type=node_type,
-        detail=detail,
-        attempt=attempt,
-        error_class=error_class,
-        error=error,
-        engine_id=engine_id,
-    )
+def add_step(conn: Connection, row: dict[str, Any]) -> None:
+    """Append one line (a ``step_row``) to the run's timeline."""
     conn.execute(INSERT_STEPS, row)
 
 
@@ -321,7 +294,7 @@ def finish_run(
     if state != "succeeded":  # a run that succeeded has nothing left to close
         _close_open_work(conn, run_id, reason, clock)
     words = OUTCOME_WORDS[state] + (f": {reason}" if reason else "")
-    add_step(conn, run_id, "outcome", words, clock=clock, detail={"state": state})
+    add_step(conn, step_row(run_id, "outcome", words, clock=clock, detail={"state": state}))
     return True
 
 

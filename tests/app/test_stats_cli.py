@@ -29,7 +29,7 @@ def statusflow(db_url: str, statusflow_home, monkeypatch, capsys):
 def record(db: Database, at: datetime, name: str, times: int, **fields: str) -> None:
     with db.write() as conn:
         for _ in range(times):
-            analytics.record(conn, name, clock=ManualClock(at), **fields)
+            analytics.record(conn, analytics.row(name, clock=ManualClock(at), **fields))
 
 
 def test_stats_shows_this_week_against_last_week_and_the_breakdowns(

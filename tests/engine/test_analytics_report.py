@@ -21,7 +21,7 @@ NOW = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)  # a Wednesday; this week began M
 def record(db: Database, at: datetime, name: str, times: int = 1, **fields: Any) -> None:
     with db.write() as conn:
         for _ in range(times):
-            analytics.record(conn, name, clock=ManualClock(at), **fields)
+            analytics.record(conn, analytics.row(name, clock=ManualClock(at), **fields))
 
 
 def row(rows: list[WeekRow], week: date, event: str) -> WeekRow:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -43,6 +43,7 @@ from designer.test_run_dialog import TestRunDialog
 from designer.times import set_display_zone
 from designer.validation_runner import ValidationRunner
 from designer.versions_panel import VersionsPanel
+from designer.window_memory import graph_to_reopen, remember_graph, restore_layout, save_layout
 from engine.errors import StatusFlowError
 from engine.graph.model import Graph, dumps, loads
 from engine.graph.validation import Problem
@@ -51,9 +52,6 @@ from engine.outbox import LoopbackOutbox
 from engine.runtime.engine import Engine
 from engine.runtime.scheduler import EngineRunner
 from engine.storage.types import new_id
-
-SETTINGS_ORG, SETTINGS_APP = "StatusFlow", "Designer"
-LAYOUT_VERSION = 4  # bump when the docks change: an older saved layout is then ignored
 
 
 def blank_graph(source: str | None) -> Graph:
@@ -346,7 +344,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", str(exc))
             return
         self.document.load(graph, graph_id_in_db=graph.id)
-        _remember(graph.id)
+        remember_graph(graph.id)
 
     def save(self) -> bool:
         stored = self.document.graph_id_in_db is not None
@@ -357,7 +355,7 @@ class MainWindow(QMainWindow):
             return False
         self.document.graph_id_in_db = summary.id
         self.document.mark_saved()
-        _remember(summary.id)
+        remember_graph(summary.id)
         self.versions.show_graph(summary.id)
         self.statusBar().showMessage(f"Saved the draft of '{summary.name}'.", 5000)
         return True
@@ -453,14 +451,7 @@ class MainWindow(QMainWindow):
     # -- window state --------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
-        settings = QSettings(SETTINGS_ORG, SETTINGS_APP)
-        geometry = settings.value("geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
-        state = settings.value("state")
-        if not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)):
+        if not restore_layout(self):
             # Docks take their sizes only once the window is laid out: the canvas gets
             # the room, the side panels what they need.
             QTimer.singleShot(0, self._default_dock_sizes)
@@ -471,17 +462,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([problems], [210], Qt.Orientation.Vertical)
 
     def reopen_last(self) -> None:
-        """Open the automation worked on last here, else the one changed last; a blank
-        one only when there is none, so a first start shows a working example."""
-        remembered = QSettings(SETTINGS_ORG, SETTINGS_APP).value("last_graph")
-        summaries = sorted(
-            self.session.list_graphs(),
-            key=lambda g: g.updated_at.timestamp() if g.updated_at else 0.0,
-            reverse=True,
-        )
-        chosen = next((g for g in summaries if g.id == remembered), None) or next(
-            iter(summaries), None
-        )
+        """Open the automation worked on last (see window_memory); a blank one only when
+        there is none, so a first start shows a working example."""
+        chosen = graph_to_reopen(self.session.list_graphs())
         if chosen is not None:
             self.open_named(chosen.id)
 
@@ -494,11 +477,5 @@ class MainWindow(QMainWindow):
         self.engine_status.timer.stop()
         for panel in (self.reports, self.audit, self.engine_status, self.runs, self.inbox):
             panel.worker.wait_for_done(2000)
-        settings = QSettings(SETTINGS_ORG, SETTINGS_APP)
-        settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("state", self.saveState(LAYOUT_VERSION))
+        save_layout(self)
         event.accept()
-
-
-def _remember(graph_id: str) -> None:
-    QSettings(SETTINGS_ORG, SETTINGS_APP).setValue("last_graph", graph_id)

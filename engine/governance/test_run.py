@@ -46,12 +46,13 @@ from engine.graphs import find_graph
 from engine.runtime.engine import Engine
 from engine.runtime.index import Entry
 from engine.runtime.runs import OUTCOME_WORDS
-from engine.settings import FOUR_EYES_RELAXED, set_setting
+from engine.settings import FOUR_EYES_RELAXED, organisation_zone, set_setting
 from engine.sources import registry, status_codes
 from engine.sources.registry import SourceInfo
 from engine.storage import schema
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions, graphs, run_steps, runs, work_items
+from engine.time_zone import TIME_ZONE
 
 HORIZON = timedelta(days=60)
 CHANGE = re.compile(
@@ -132,9 +133,13 @@ def _scratch_labels(source: SourceInfo, metadata: MetaData, table: Table) -> Tab
 class Simulation:
     """A scratch database holding one record and one published graph."""
 
-    def __init__(self, folder: Path, source: SourceInfo, codes: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, folder: Path, source: SourceInfo, codes: list[tuple[str, str]], zone: str
+    ) -> None:
         self.db = Database(f"sqlite:///{folder / 'test-run.db'}")
         schema.upgrade(self.db)
+        # "Wait until 09:00" must mean here what it will mean once published.
+        set_setting(self.db, TIME_ZONE, zone, actor="test run")
         self.source = source
         metadata = MetaData()
         self.table = _scratch_table(source, metadata)
@@ -295,6 +300,7 @@ def simulate(
             raise StatusFlowError(f"'{summary.name}' has no record source to test against.")
         source = registry.get_source(conn, summary.source)
         codes = [(c.code, c.description) for c in status_codes.list_codes(conn, source.name)]
+        zone = organisation_zone(conn).key
         if record is None:
             if record_key is None:
                 raise StatusFlowError("Choose a record (its key) or paste one as JSON.")
@@ -308,7 +314,7 @@ def simulate(
     Graph.from_document(document)
     folder = Path(tempfile.mkdtemp(prefix="statusflow-test-run-"))
     try:
-        sim = Simulation(folder, source, codes)
+        sim = Simulation(folder, source, codes, zone)
         sim.load(record, labels)
         sim.publish(document, clock)
         start = clock.now()

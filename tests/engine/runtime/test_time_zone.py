@@ -76,7 +76,7 @@ def test_wait_until_nine_waits_for_nine_in_the_organisations_zone(db: Database) 
     start_manual(db, "Morning note", "orders", "3", actor="olga", clock=clock)
     worker.run_until_idle()
     assert "Waiting until 2026-01-05 09:00 CET." in timeline(db, "3")
-    clock.advance(timedelta(minutes=29))  # 08:59 local: 09:00 UTC would be 2½ hours later
+    clock.advance(timedelta(minutes=29))  # 08:59 local (07:59 UTC): not yet nine
     worker.run_until_idle()
     assert run_states(db) == [("3", "active")]
     clock.advance(timedelta(minutes=1))
@@ -119,3 +119,18 @@ def test_a_changed_zone_reaches_a_running_engine(db: Database) -> None:
     set_setting(db, TIME_ZONE, "America/New_York", actor=AUTHOR)
     worker.heartbeat()  # every few seconds
     assert worker.services.zone == ZoneInfo("America/New_York")
+
+
+def test_a_test_run_waits_for_nine_in_the_organisations_zone(db: Database) -> None:
+    from engine.governance.test_run import simulate
+    from engine.graphs import create_graph
+
+    clock = ManualClock(MONDAY_0730_UTC)
+    shop(db, clock)
+    set_setting(db, TIME_ZONE, "Europe/Stockholm", actor=AUTHOR)
+    create_graph(db, _note_at_nine(), actor=AUTHOR, clock=clock)
+    result = simulate(db, "Morning note", actor=AUTHOR, record_key="3", clock=clock)
+    summaries = [line["summary"] for line in result.timeline]
+    assert "Waiting until 2026-01-05 09:00 CET." in summaries  # what it will do when published
+    note = next(line for line in result.timeline if line["summary"] == "Good morning.")
+    assert note["after"] == "0:30:00"  # 08:30 → 09:00 local, not 1½ hours to 09:00 UTC

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, update
@@ -37,6 +37,7 @@ from engine.runtime.services import Services
 from engine.storage.database import Database
 from engine.storage.tables import work_items
 from engine.tasks import create_task
+from engine.time_zone import moment_text
 
 log = logging.getLogger("statusflow.engine")
 
@@ -312,7 +313,7 @@ class Dispatcher:
                     step.run.id,
                     "retry",
                     f"Attempt {claim.attempt} of {attempts} failed: {error} "
-                    f"Next try at {self._clock_time(due)}.",
+                    f"Next try at {moment_text(due, self.services.zone, seconds=True)}.",
                     **common,
                 ),
             )
@@ -386,7 +387,7 @@ class Dispatcher:
                     run.id,
                     "retry",
                     f"This step hit an unexpected error ({error}); it is tried again at "
-                    f"{self._clock_time(due)}.",
+                    f"{moment_text(due, self.services.zone, seconds=True)}.",
                     node_id=claim.node_id,
                     attempt=claim.attempt,
                     error_class="internal",
@@ -398,10 +399,6 @@ class Dispatcher:
             return
         complete(conn, [claim], self.services.engine_id, self.clock.now())
         finish_run(conn, run.id, "failed", f"an unexpected error: {error}", clock=self.clock)
-
-    def _clock_time(self, moment: datetime) -> str:
-        """'08:30:00 CET': a retry's time as the organisation reads it."""
-        return moment.astimezone(self.services.zone).strftime("%H:%M:%S %Z")
 
     def hand_to_person(self, conn: Connection, claim: Claim, what: str, why: str) -> None:
         """Close an item whose engine died and ask a person to finish the step."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from app.config import DatabaseChoice, choose_database, with_keyring_password
 from engine.secrets import SecretStore
+from engine.settings import organisation_zone
 from engine.storage import schema
 from engine.storage.database import Database
 
@@ -19,6 +21,7 @@ class Context:
     secrets: SecretStore = field(default_factory=SecretStore)
     actor: str = field(default_factory=getpass.getuser)
     _db: Database | None = None
+    _zone: tzinfo | None = None
 
     @classmethod
     def from_cli(cls, url: str | None) -> Context:
@@ -36,6 +39,13 @@ class Context:
                     schema.check(db)
             self._db = db
         return self._db
+
+    def zone(self) -> tzinfo:
+        """The organisation's time zone, in which commands read and print times."""
+        if self._zone is None:
+            with self.database().read() as conn:
+                self._zone = organisation_zone(conn)
+        return self._zone
 
     def close(self) -> None:
         if self._db is not None:

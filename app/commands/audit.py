@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from app.context import Context
 from engine.governance import audit_log
+from engine.time_zone import moment_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("audit", help="show or export the audit log")
-    parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day (UTC)")
+    parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day")
     parser.add_argument(
-        "--until", type=_day, metavar="YYYY-MM-DD", help="up to and including this day (UTC)"
+        "--until", type=_day, metavar="YYYY-MM-DD", help="up to and including this day"
     )
     parser.add_argument("--user", metavar="USER", help="only what this user did")
     parser.add_argument("--action", metavar="PREFIX", help='e.g. "graph." or "user.add"')
@@ -23,10 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=show_audit)
 
 
-def _day(value: str) -> datetime:
-    """The start of the day, UTC; argparse shows the refusal sentence."""
+def _day(value: str) -> date:
+    """A day typed as YYYY-MM-DD; argparse shows the refusal sentence."""
     try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+        return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"'{value}' is not a date; write it as YYYY-MM-DD, for example 2026-01-31."
@@ -34,11 +35,17 @@ def _day(value: str) -> datetime:
 
 
 def show_audit(ctx: Context, args: argparse.Namespace) -> int:
-    until = args.until + timedelta(days=1) if args.until else None
+    zone = ctx.zone()  # days are the organisation's days
+
+    def start(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=zone)
+
+    since = start(args.since) if args.since else None
+    until = start(args.until + timedelta(days=1)) if args.until else None
     with ctx.database().read() as conn:
         entries = audit_log.query(
             conn,
-            since=args.since,
+            since=since,
             until=until,
             actor=args.user,
             action=args.action,
@@ -53,6 +60,6 @@ def show_audit(ctx: Context, args: argparse.Namespace) -> int:
     if not entries:
         print("No audit entries match.")
     for entry in entries:
-        when = entry.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{when} UTC  {entry.actor:<14} {entry.action:<18} {entry.summary}")
+        when = moment_text(entry.at, zone, seconds=True)
+        print(f"{when}  {entry.actor:<14} {entry.action:<18} {entry.summary}")
     return 0

@@ -7,14 +7,14 @@ Support staff answer "what happened to order 42?" with ``runs show orders:42``;
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 
 from app.context import Context
 from engine.errors import StatusFlowError
 from engine.runtime import timeline
 from engine.runtime.starts import start_manual
-from engine.settings import organisation_zone
 from engine.storage.tables import RUN_STATES
+from engine.time_zone import moment_text
 
 DEFAULT_LIST_LIMIT = 50
 
@@ -49,10 +49,10 @@ def _register_runs(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=list_runs)
 
 
-def parse_day(text: str) -> datetime:
-    """Midnight UTC of a date typed as YYYY-MM-DD."""
+def parse_day(text: str, zone: tzinfo) -> datetime:
+    """Midnight starting a date typed as YYYY-MM-DD, in the organisation's ``zone``."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=zone)
     except ValueError:
         raise StatusFlowError(
             f"'{text}' is not a date. Write it as YYYY-MM-DD, for example 2026-01-05."
@@ -63,10 +63,9 @@ def show_runs(ctx: Context, args: argparse.Namespace) -> int:
     source, key = timeline.parse_record_ref(args.record)
     with ctx.database().read() as conn:
         found = timeline.record_timeline(conn, source, key)
-        zone = organisation_zone(conn)
     if not found:
         print(f"No automation has run for {source} {key} yet.")
-    for line in timeline.format_timeline(found, zone):
+    for line in timeline.format_timeline(found, ctx.zone()):
         print(line)
     return 0
 
@@ -75,7 +74,7 @@ def list_runs(ctx: Context, args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise StatusFlowError("--limit must be 1 or more.")
     source, key = timeline.parse_record_ref(args.record) if args.record else (None, None)
-    since = parse_day(args.since) if args.since else None
+    since = parse_day(args.since, ctx.zone()) if args.since else None
     with ctx.database().read() as conn:
         found = timeline.find_runs(
             conn,
@@ -90,17 +89,17 @@ def list_runs(ctx: Context, args: argparse.Namespace) -> int:
     if not found:
         print("No runs match.")
         return 0
-    _print_table(found)
+    _print_table(found, ctx.zone())
     if len(found) == args.limit:
         print(f"Showing the newest {args.limit}; use --limit to see more.")
     return 0
 
 
-def _print_table(found: list[timeline.RunSummary]) -> None:
-    header = ("STARTED (UTC)", "GRAPH", "VERSION", "RECORD", "STATE")
+def _print_table(found: list[timeline.RunSummary], zone: tzinfo) -> None:
+    header = ("STARTED", "GRAPH", "VERSION", "RECORD", "STATE")
     rows = [
         (
-            f"{run.started_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+            moment_text(run.started_at, zone),
             run.graph_name,
             run.version_label,
             f"{run.source}:{run.record_key}",

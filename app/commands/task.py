@@ -7,7 +7,7 @@ runs, which is what the confirmation sentence tells the person.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Connection
 
@@ -15,6 +15,7 @@ from app.context import Context
 from engine import tasks
 from engine.governance.users import find_user
 from engine.runtime.runs import BLOCKING_TASKS
+from engine.time_zone import moment_text
 
 DECISIONS = ("approve", "reject", "done", "abandon")
 STATE_SENTENCES = {
@@ -56,21 +57,17 @@ def roles_of(conn: Connection, username: str) -> tuple[str, ...]:
     return user.roles if user is not None else ()
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
 def _assignee(task: tasks.TaskInfo) -> str:
     if task.assignee_user:
         return task.assignee_user
     return f"role {task.assignee_role}" if task.assignee_role else "anyone"
 
 
-def _due(task: tasks.TaskInfo, now: datetime) -> str:
+def _due(task: tasks.TaskInfo, now: datetime, zone: tzinfo) -> str:
     if task.due_at is None:
         return "no due time"
     late = task.state == "open" and task.due_at < now
-    return _when(task.due_at) + ("  OVERDUE" if late else "")
+    return moment_text(task.due_at, zone) + ("  OVERDUE" if late else "")
 
 
 def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
@@ -86,7 +83,7 @@ def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
         state = f"  [{task.state}]" if args.all else ""
         print(
             f"{task.id:>5}  {tasks.KIND_WORDS[task.kind]:<15} {task.title}  — "
-            f"{_assignee(task)}, {_due(task, now)}{state}"
+            f"{_assignee(task)}, {_due(task, now, ctx.zone())}{state}"
         )
     return 0
 
@@ -105,11 +102,11 @@ def _context_lines(task: tasks.TaskInfo) -> list[str]:
     return lines
 
 
-def _checklist_lines(task: tasks.TaskInfo) -> list[str]:
+def _checklist_lines(task: tasks.TaskInfo, zone: tzinfo) -> list[str]:
     lines = []
     for document in task.checklist:
         tick = task.ticks.get(document)
-        by = f"  (ticked by {tick.by} on {_when(tick.at)})" if tick else ""
+        by = f"  (ticked by {tick.by} on {moment_text(tick.at, zone)})" if tick else ""
         lines.append(f"  [{'x' if tick else ' '}] {document}{by}")
     return lines
 
@@ -119,12 +116,12 @@ def show_task(ctx: Context, args: argparse.Namespace) -> int:
         task = tasks.get_task(conn, args.id)
     lines = [
         f"Task {task.id} ({tasks.KIND_WORDS[task.kind]}, {task.state}): {task.title}",
-        f"Assigned to {_assignee(task)}; due: {_due(task, datetime.now(UTC))}",
+        f"Assigned to {_assignee(task)}; due: {_due(task, datetime.now(UTC), ctx.zone())}",
     ]
     if task.instructions:
         lines += ["", task.instructions]
     if task.checklist:
-        lines += ["", "Checklist:", *_checklist_lines(task)]
+        lines += ["", "Checklist:", *_checklist_lines(task, ctx.zone())]
     extra = _context_lines(task)
     if extra:
         lines += ["", *extra]
@@ -132,7 +129,8 @@ def show_task(ctx: Context, args: argparse.Namespace) -> int:
         said = f": {task.comment}" if task.comment else ""
         lines += [
             "",
-            f"{task.state.capitalize()} by {task.decided_by} on {_when(task.decided_at)}{said}",
+            f"{task.state.capitalize()} by {task.decided_by} on "
+            f"{moment_text(task.decided_at, ctx.zone())}{said}",
         ]
     elif task.state == "open":
         choices = " or ".join(
@@ -158,5 +156,5 @@ def tick_document(ctx: Context, args: argparse.Namespace) -> int:
     )
     done = len(task.checklist) - len(task.unticked)
     print(f"Task {task.id} checklist ({done} of {len(task.checklist)} ticked):")
-    print("\n".join(_checklist_lines(task)))
+    print("\n".join(_checklist_lines(task, ctx.zone())))
     return 0

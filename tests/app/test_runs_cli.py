@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.clock import ManualClock
+from engine.settings import set_setting
 from engine.storage.database import Database
+from engine.time_zone import TIME_ZONE
 from tests.app.conftest import Statusflow
 from tests.engine.runtime.graphs import NOTE, Builder, note_graph
 from tests.engine.runtime.support import engine, mail_settings, publish, set_status, shop
@@ -82,14 +84,14 @@ def test_runs_list_finds_runs_by_customer_name_state_and_day(
 
     assert statusflow("runs", "list", "--search", "EKSTRÖM") == (
         0,
-        "STARTED (UTC)     GRAPH             VERSION  RECORD    STATE\n"
-        f"2026-01-06 09:00  {NOTE}  V1.0     orders:9  Succeeded\n",
+        "STARTED               GRAPH             VERSION  RECORD    STATE\n"
+        f"2026-01-06 09:00 UTC  {NOTE}  V1.0     orders:9  Succeeded\n",
         "",
     )
     _, out, _ = statusflow("runs", "list", "--state", "succeeded", "--graph", NOTE)
     assert [line.split("  ")[0] for line in out.splitlines()[1:]] == [
-        "2026-01-06 09:00",
-        "2026-01-05 09:00",
+        "2026-01-06 09:00 UTC",
+        "2026-01-05 09:00 UTC",
     ]
     assert "orders:7" not in statusflow("runs", "list", "--since", "2026-01-06")[1]
     assert statusflow("runs", "list", "--record", "orders:7", "--state", "failed")[1] == (
@@ -97,9 +99,25 @@ def test_runs_list_finds_runs_by_customer_name_state_and_day(
     )
     out = statusflow("runs", "list", "--limit", "1")[1]
     assert out.splitlines()[1:] == [
-        f"2026-01-06 09:00  {NOTE}  V1.0     orders:9  Succeeded",
+        f"2026-01-06 09:00 UTC  {NOTE}  V1.0     orders:9  Succeeded",
         "Showing the newest 1; use --limit to see more.",
     ]
+
+
+def test_runs_list_reads_and_prints_days_in_the_organisations_zone(
+    db: Database, clock, statusflow: Statusflow
+) -> None:
+    shop(db, clock)  # the clock starts on 5 January 2026 at 09:00 UTC
+    set_setting(db, TIME_ZONE, "Asia/Tokyo", actor="ann")  # 18:00 there, still the 5th
+    publish(db, note_graph(), clock)
+    worker = engine(db, clock)
+    clock.advance(timedelta(hours=6))  # 15:00 UTC is 00:00 on the 6th in Tokyo
+    set_status(db, "orders", 7, "DEL")
+    worker.run_until_idle()
+
+    _, out, _ = statusflow("runs", "list")
+    assert out.splitlines()[1].startswith("2026-01-06 00:00 JST")
+    assert "orders:7" in statusflow("runs", "list", "--since", "2026-01-06")[1]
 
 
 def test_runs_list_explains_a_wrong_date(db: Database, clock, statusflow) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +19,7 @@ from importlib import resources
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -25,8 +28,10 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    func,
     insert,
     select,
+    text,
 )
 
 from engine import graphs
@@ -34,6 +39,7 @@ from engine.clock import SYSTEM_CLOCK, Clock
 from engine.governance import versions
 from engine.settings import FOUR_EYES_RELAXED, set_setting
 from engine.sources import registry, status_codes
+from engine.sources.introspection import HOST_DEFAULT_SCHEMA
 from engine.storage.database import Database
 
 shop = MetaData()
@@ -159,13 +165,36 @@ def demo_graph_document(name: str) -> dict[str, object]:
     return json.loads(text)
 
 
+@contextmanager
+def _shop(db: Database) -> Iterator[Connection]:
+    """A write transaction on the demo shop's tables. On PostgreSQL they live in the
+    host schema ``public``, apart from StatusFlow's own, as a customer's tables would."""
+    with db.write() as conn:
+        if db.is_postgresql:
+            conn = conn.execution_options(schema_translate_map={None: HOST_DEFAULT_SCHEMA})
+        yield conn
+
+
+def _move_sequences(conn: Connection) -> None:
+    """PostgreSQL: the rows came with their ids, so the key sequences start past them and
+    the host's own INSERT without an id works."""
+    for table in (orders, customers):
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :top)"),
+            {
+                "table": f"{HOST_DEFAULT_SCHEMA}.{table.name}",
+                "top": conn.scalar(func.max(table.c.id)),
+            },
+        )
+
+
 def _fill_tables(db: Database, clock: Clock) -> tuple[int, int]:
     rng = random.Random(20261122)
     now = clock.now().astimezone(UTC)
     order_rows = _order_rows(rng, now)
     customer_rows = _customer_rows(rng, now)
-    shop.create_all(db.engine)
-    with db.write() as conn:
+    with _shop(db) as conn:
+        shop.create_all(conn)
         conn.execute(
             insert(order_statuses),
             [
@@ -180,6 +209,8 @@ def _fill_tables(db: Database, clock: Clock) -> tuple[int, int]:
             insert(order_labels),
             [{"order_id": row["id"], "label": rng.choice(LABELS)} for row in labelled],
         )
+        if db.is_postgresql:
+            _move_sequences(conn)
     return len(order_rows), len(customer_rows)
 
 
@@ -190,7 +221,7 @@ def _already_installed(db: Database) -> bool:
 def install(db: Database, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> DemoReport:
     """Create the demo shop, register it, and add the seed graphs as drafts."""
     if _already_installed(db):
-        with db.read() as conn:
+        with _shop(db) as conn:
             count = conn.execute(select(orders.c.id)).all()
         return DemoReport(False, len(count), 0, ())
     # The tables are filled before the sources are registered: the demo's history is

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from engine.runtime.index import Entry
 from engine.runtime.runs import OUTCOME_WORDS
 from engine.settings import FOUR_EYES_RELAXED, organisation_zone, set_setting
 from engine.sources import registry, status_codes
+from engine.sources.introspection import split_name
 from engine.sources.registry import SourceInfo
 from engine.storage import schema
 from engine.storage.database import Database
@@ -130,6 +131,12 @@ def _scratch_labels(source: SourceInfo, metadata: MetaData, table: Table) -> Tab
     )
 
 
+def _unqualified(source: SourceInfo) -> SourceInfo:
+    """The source as the scratch SQLite database names it: tables without a schema."""
+    label_table = split_name(source.label_table)[1] if source.label_table else None
+    return replace(source, table=split_name(source.table)[1], label_table=label_table)
+
+
 class Simulation:
     """A scratch database holding one record and one published graph."""
 
@@ -140,7 +147,7 @@ class Simulation:
         schema.upgrade(self.db)
         # "Wait until 09:00" must mean here what it will mean once published.
         set_setting(self.db, TIME_ZONE, zone, actor="test run")
-        self.source = source
+        self.source = source = _unqualified(source)
         metadata = MetaData()
         self.table = _scratch_table(source, metadata)
         self.labels = _scratch_labels(source, metadata, self.table)

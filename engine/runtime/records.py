@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
-    MetaData,
     Select,
     Table,
     Update,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 
 from engine.errors import StatusFlowError
 from engine.runtime.bulk import one_of
-from engine.sources.introspection import key_value
+from engine.sources.introspection import key_value, reflect_table
 from engine.sources.registry import SourceInfo
 from engine.sources.triggers import clear_write_context, set_write_context
 
@@ -47,7 +46,7 @@ class RecordStore:
     def _table(self, conn: Connection, name: str) -> Table:
         table = self._tables.get(name)
         if table is None:
-            table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
+            table = reflect_table(conn, name)
             self._tables[name] = table
         return table
 

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Connection, MetaData, Table, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import durations
@@ -24,6 +24,7 @@ from engine.runtime.index import Entry, Versions
 from engine.runtime.ingest import Ingest
 from engine.runtime.services import Services
 from engine.settings import EngineLimits, engine_limits
+from engine.sources.introspection import reflect_table
 from engine.storage.database import Database
 from engine.storage.tables import locks, status_events
 from engine.time_zone import moment_text
@@ -170,7 +171,7 @@ class Schedules:
         self, conn: Connection, entry: Entry, firing: datetime, limits: EngineLimits
     ) -> int:
         source = entry.version.source
-        table = Table(source.table, MetaData(), autoload_with=conn)
+        table = reflect_table(conn, source.table)
         codes = [str(code) for code in entry.params.get("in_status") or []]
         keys = [
             str(key)

@@ -17,9 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    MetaData,
     Select,
-    Table,
     Text,
     and_,
     cast,
@@ -32,6 +30,7 @@ from sqlalchemy import (
 from engine.errors import StatusFlowError
 from engine.graphs import find_graph
 from engine.runtime.runs import OUTCOME_WORDS
+from engine.sources.introspection import reflect_table
 from engine.sources.registry import SourceInfo, get_source
 from engine.storage.tables import (
     RUN_STATES,
@@ -135,7 +134,7 @@ def _lowercase(conn: Connection) -> Callable[[ColumnElement[Any]], ColumnElement
 
 def _keys_matching(conn: Connection, source: SourceInfo, text: str) -> Select[Any]:
     """Keys (as text) of the source's records whose display fields contain ``text``."""
-    table = Table(source.table, MetaData(), autoload_with=conn, resolve_fks=False)
+    table = reflect_table(conn, source.table)
     lower = _lowercase(conn)
     escaped = text.lower()
     for special in (LIKE_ESCAPE, "%", "_"):

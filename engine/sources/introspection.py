@@ -4,6 +4,10 @@ Every table and column name a person types is checked here against what the data
 reports before any SQL uses it, and the stored spelling is what the rest of StatusFlow
 keeps. A name that does not exist is answered with the names that do, because the
 person fixing it needs the list, not a stack trace.
+
+A table is named ``schema.table`` or plainly. On PostgreSQL a plain name means the
+``public`` schema (StatusFlow's own connections search only StatusFlow's schema), and
+the name is stored qualified; SQLite has no schemas.
 """
 
 from __future__ import annotations
@@ -34,15 +38,71 @@ if TYPE_CHECKING:
     from engine.sources.registry import SourceInfo
 
 FIELD_KINDS = ("text", "number", "date", "datetime", "boolean")
+HOST_DEFAULT_SCHEMA = "public"
 
 
 def _is_statusflow_table(name: str) -> bool:
     return name.lower().startswith("sf_") or name.lower() == "alembic_version"
 
 
-def business_tables(conn: Connection) -> list[str]:
-    """The tables a person may register: everything except StatusFlow's own."""
-    return sorted(t for t in inspect(conn).get_table_names() if not _is_statusflow_table(t))
+def split_name(table: str) -> tuple[str | None, str]:
+    """``("shop", "orders")`` for ``shop.orders``; ``(None, "orders")`` for a plain name."""
+    schema, _, name = table.rpartition(".")
+    return schema or None, name
+
+
+def _located(conn: Connection, table: str) -> tuple[str | None, str]:
+    """Schema and name as the database looks them up (PostgreSQL: public by default)."""
+    schema, name = split_name(table)
+    if schema is None and conn.dialect.name == "postgresql":
+        schema = HOST_DEFAULT_SCHEMA
+    return schema, name
+
+
+def quoted(conn: Connection, table: str) -> str:
+    """The table name for SQL text, each part quoted by the dialect."""
+    quote = conn.dialect.identifier_preparer.quote
+    return ".".join(quote(part) for part in _located(conn, table) if part is not None)
+
+
+def business_tables(conn: Connection, schema: str | None = None) -> list[str]:
+    """The tables of a schema a person may register: everything but StatusFlow's own."""
+    if schema is None and conn.dialect.name == "postgresql":
+        schema = HOST_DEFAULT_SCHEMA
+    names = inspect(conn).get_table_names(schema=schema)
+    return sorted(t for t in names if not _is_statusflow_table(t))
+
+
+def host_schemas(conn: Connection) -> list[str]:
+    """The schemas that may hold business tables (not StatusFlow's, not the system's)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    own = conn.dialect.default_schema_name
+    names = inspect(conn).get_schema_names()
+    return [n for n in names if n != own and not n.startswith(("pg_", "information_schema"))]
+
+
+def _check_schema(conn: Connection, schema: str | None, table: str) -> str | None:
+    if schema is None:
+        return None
+    if conn.dialect.name != "postgresql":
+        raise SourceError(
+            f"'{table}' names a schema, but this SQLite database has none; use the plain "
+            "table name."
+        )
+    schemas = host_schemas(conn)
+    stored = _stored_name(schema, schemas)
+    if stored is not None:
+        return stored
+    if schema == conn.dialect.default_schema_name:
+        raise SourceError(
+            f"{schema} is StatusFlow's own schema; its tables cannot be a record source. "
+            f"Choose a table in one of: {', '.join(schemas) or 'no other schema yet'}."
+        )
+    raise SourceError(
+        f"There is no schema '{schema}' in this database (or StatusFlow may not see it). "
+        f"Its schemas are: {', '.join(schemas) or 'none'}."
+    )
 
 
 def _stored_name(name: str, existing: Sequence[str]) -> str | None:
@@ -54,23 +114,32 @@ def _stored_name(name: str, existing: Sequence[str]) -> str | None:
 
 
 def check_table(conn: Connection, table: str) -> str:
-    """The table's name as the database stores it; refuse names it does not know."""
-    tables = business_tables(conn)
-    stored = _stored_name(table, tables)
+    """The table's name as the database stores it (qualified on PostgreSQL); refuse
+    names it does not know."""
+    schema, name = _located(conn, table)
+    schema = _check_schema(conn, schema, table)
+    tables = business_tables(conn, schema)
+    stored = _stored_name(name, tables)
     if stored is not None:
-        return stored
+        return f"{schema}.{stored}" if schema else stored
     listing = ", ".join(tables) or "none yet"
     if _is_statusflow_table(table):
         raise SourceError(
             f"'{table}' is one of StatusFlow's own tables and cannot be a record source. "
             f"Choose one of your tables: {listing}."
         )
-    raise SourceError(f"There is no table '{table}' in this database. Its tables are: {listing}.")
+    where = f"the schema {schema}" if schema else "this database"
+    raise SourceError(f"There is no table '{name}' in {where}. Its tables are: {listing}.")
+
+
+def _columns(conn: Connection, table: str) -> list[Any]:
+    schema, name = _located(conn, table)
+    return list(inspect(conn).get_columns(name, schema=schema))
 
 
 def column_names(conn: Connection, table: str) -> list[str]:
     """The table's columns in the order the database defines them."""
-    return [c["name"] for c in inspect(conn).get_columns(table)]
+    return [c["name"] for c in _columns(conn, table)]
 
 
 def check_columns(conn: Connection, table: str, columns: Iterable[str]) -> list[str]:
@@ -102,20 +171,26 @@ def field_kind(type_: TypeEngine[Any]) -> str:
 
 def table_fields(conn: Connection, table: str) -> dict[str, str]:
     """Each column of the table and its field kind, in the table's column order."""
-    return {c["name"]: field_kind(c["type"]) for c in inspect(conn).get_columns(table)}
+    return {c["name"]: field_kind(c["type"]) for c in _columns(conn, table)}
 
 
 def foreign_key_columns(conn: Connection, table: str, referred_table: str) -> list[str]:
     """Columns of ``table`` that alone reference ``referred_table`` (a label's record key)."""
+    schema, name = _located(conn, table)
+    referred_schema, referred_name = _located(conn, referred_table)
     return [
         fk["constrained_columns"][0]
-        for fk in inspect(conn).get_foreign_keys(table)
-        if fk["referred_table"] == referred_table and len(fk["constrained_columns"]) == 1
+        for fk in inspect(conn).get_foreign_keys(name, schema=schema)
+        if fk["referred_table"] == referred_name
+        and (fk["referred_schema"] or schema) == referred_schema
+        and len(fk["constrained_columns"]) == 1
     ]
 
 
-def _reflect(conn: Connection, table: str) -> Table:
-    return Table(table, MetaData(), autoload_with=conn, resolve_fks=False)
+def reflect_table(conn: Connection, table: str) -> Table:
+    """A host table as SQLAlchemy sees it, found in its own schema."""
+    schema, name = _located(conn, table)
+    return Table(name, MetaData(), schema=schema, autoload_with=conn, resolve_fks=False)
 
 
 def key_value(column: Column[Any], key: str) -> Any:
@@ -132,6 +207,6 @@ def label_names(conn: Connection, source: SourceInfo) -> list[str]:
     """The distinct labels records of this source carry now, sorted."""
     if source.label_table is None or source.label_column is None:
         return []
-    label = _reflect(conn, source.label_table).c[source.label_column]
+    label = reflect_table(conn, source.label_table).c[source.label_column]
     query = select(label).where(label.is_not(None)).distinct().order_by(label)
     return [str(value) for value in conn.scalars(query)]

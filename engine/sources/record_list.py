@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, MetaData, String, Table, cast, or_, select
+from sqlalchemy import ColumnElement, Connection, String, cast, or_, select
 
 from engine.sources import registry, status_codes
-from engine.sources.introspection import label_names
+from engine.sources.introspection import label_names, reflect_table
 from engine.sources.registry import SourceInfo
 from engine.storage.database import Database
 
@@ -47,15 +47,11 @@ def status_text(code: str, descriptions: dict[str, str]) -> str:
     return f"{code} – {description}" if description else code
 
 
-def _table(conn: Connection, name: str) -> Table:
-    return Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
-
-
 def load_records(db: Database, source_name: str, search: str = "") -> RecordList:
     """The records of a source whose shown columns or status contain ``search``."""
     with db.read() as conn:
         source = registry.get_source(conn, source_name)
-        table = _table(conn, source.table)
+        table = reflect_table(conn, source.table)
         columns = [table.c[name] for name in source.display_columns if name in table.c]
         key, status = table.c[source.key_column], table.c[source.status_column]
         descriptions = {c.code: c.description for c in status_codes.list_codes(conn, source_name)}
@@ -107,7 +103,7 @@ def _labels_in_use(conn: Connection, source: SourceInfo) -> tuple[str, ...] | No
 def _labels_of(conn: Connection, source: SourceInfo, keys: list[str]) -> dict[str, list[str]]:
     """The labels of many records in one query, by record key."""
     assert source.label_table and source.label_key_column and source.label_column
-    table = _table(conn, source.label_table)
+    table = reflect_table(conn, source.label_table)
     owner = cast(table.c[source.label_key_column], String)
     found: dict[str, list[str]] = {}
     for key, label in conn.execute(

@@ -27,7 +27,7 @@ from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
 from engine.settings import set_setting_in
-from engine.sources.introspection import check_columns, check_table, column_names
+from engine.sources.introspection import check_columns, check_table, column_names, split_name
 from engine.sources.registry import get_source, reading
 from engine.storage.database import Database
 from engine.storage.tables import status_codes
@@ -204,7 +204,10 @@ def load_codes_from_table(
         order = code
         if "sort_order" in column_names(conn, stored):  # the host's own order, when it has one
             order = "sort_order"
-        source_table = table_clause(stored, column(code), column(description), column(order))
+        schema, name = split_name(stored)
+        source_table = table_clause(
+            name, column(code), column(description), column(order), schema=schema
+        )
         query = select(source_table.c[code], source_table.c[description]).order_by(
             source_table.c[order], source_table.c[code]
         )

@@ -2,7 +2,18 @@
 
 The host application keeps writing its tables as it always did; the triggers append
 to ``sf_status_events`` in the same transaction, so an event exists exactly when the
-change committed. A change the engine made carries the run that caused it and the
+change committed.
+
+A host's write must never fail because of StatusFlow. On PostgreSQL the capture
+function is ``SECURITY DEFINER``, owned by StatusFlow's role, with a fixed
+``search_path`` and schema-qualified names: the host's roles need no grant on
+StatusFlow's tables and never see them, and whatever ``search_path`` the writer has
+cannot redirect the insert. The insert itself has nothing that can fail (no unique
+key, a long key is cut to the column's width, a garbled depth setting reads as 0).
+There is deliberately no exception handler: one would open a subtransaction for every
+captured row, which slows a host's bulk updates for every reader of the database.
+
+A change the engine made carries the run that caused it and the
 causation depth (the loop guard reads them): PostgreSQL passes them in
 transaction-local settings, SQLite in the one-row ``sf_write_context`` table.
 
@@ -18,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, String, text, update
 
+from engine.sources.introspection import quoted
 from engine.storage.tables import write_context
 
 if TYPE_CHECKING:
@@ -32,13 +44,17 @@ _EVENT_COLUMNS = (
 
 # One function for every source: arguments are source id, event kind, key column,
 # then the columns whose old/new values become events.
-_PG_CAPTURE_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION sf_capture_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CAPTURE_FUNCTION = "sf_capture_change"
+_PG_CAPTURE_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.sf_capture_change() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     v_source_id integer := TG_ARGV[0]::integer;
     v_kind text := TG_ARGV[1];
     v_run_id text := NULLIF(current_setting('statusflow.run_id', true), '');
-    v_depth integer := COALESCE(NULLIF(current_setting('statusflow.depth', true), '')::integer, 0);
+    v_depth_text text := current_setting('statusflow.depth', true);
+    v_depth integer := CASE WHEN v_depth_text ~ '^[0-9]{{1,6}}$' THEN v_depth_text::integer
+                            ELSE 0 END;
     v_old jsonb;
     v_new jsonb;
     v_key text;
@@ -46,19 +62,19 @@ DECLARE
 BEGIN
     IF TG_OP <> 'INSERT' THEN v_old := to_jsonb(OLD); END IF;
     IF TG_OP <> 'DELETE' THEN v_new := to_jsonb(NEW); END IF;
-    v_key := COALESCE(v_new, v_old) ->> TG_ARGV[2];
+    v_key := left(COALESCE(v_new, v_old) ->> TG_ARGV[2], 200);
     IF v_key IS NULL THEN
         RETURN NULL;
     END IF;
     FOR i IN 3 .. TG_NARGS - 1 LOOP
         v_column := TG_ARGV[i];
         IF TG_OP <> 'UPDATE' OR (v_old -> v_column) IS DISTINCT FROM (v_new -> v_column) THEN
-            INSERT INTO sf_status_events ({_EVENT_COLUMNS})
+            INSERT INTO {schema}.sf_status_events ({columns})
             VALUES (v_source_id, v_key, v_kind, v_column, v_old ->> v_column,
-                    v_new ->> v_column, clock_timestamp(), v_run_id, v_depth);
+                    v_new ->> v_column, clock_timestamp(), left(v_run_id, 36), v_depth);
         END IF;
     END LOOP;
-    PERFORM pg_notify('{NOTIFY_CHANNEL}', v_source_id::text);
+    PERFORM pg_notify('{channel}', v_source_id::text);
     RETURN NULL;
 END
 $fn$
@@ -110,6 +126,7 @@ class _Renderer:
     """Quoting for one connection's dialect."""
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.quote = conn.dialect.identifier_preparer.quote
         literal = String().literal_processor(conn.dialect)
         assert literal is not None
@@ -122,7 +139,7 @@ class _Renderer:
             of = " OF " + ", ".join(q(c) for c in watch.value_columns)
         return (
             f"CREATE TRIGGER {q(watch.name(source))} AFTER {watch.operation}{of} "
-            f"ON {q(watch.table)} FOR EACH ROW"
+            f"ON {quoted(self.conn, watch.table)} FOR EACH ROW"
         )
 
     def differs(self, columns: tuple[str, ...], operator: str) -> str:
@@ -137,7 +154,8 @@ def _postgresql_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
         when = f" WHEN ({r.differs(watch.value_columns, 'IS DISTINCT FROM')})"
     arguments = (str(source.id), watch.kind, watch.key_column, *watch.value_columns)
     call = ", ".join(r.literal(a) for a in arguments)
-    return f"{r.head(source, watch)}{when} EXECUTE FUNCTION sf_capture_change({call})"
+    function = f"{r.quote(_own_schema(r.conn))}.{CAPTURE_FUNCTION}"
+    return f"{r.head(source, watch)}{when} EXECUTE FUNCTION {function}({call})"
 
 
 def _sqlite_insert(r: _Renderer, source: SourceInfo, watch: _Watch, column: str) -> str:
@@ -164,23 +182,51 @@ def _sqlite_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
     return f"{r.head(source, watch)}{when} BEGIN {inserts} END"
 
 
+def _own_schema(conn: Connection) -> str:
+    schema = conn.dialect.default_schema_name
+    assert schema, "a PostgreSQL connection always has StatusFlow's schema first"
+    return schema
+
+
+def install_function(conn: Connection) -> None:
+    """PostgreSQL: the one capture function, in StatusFlow's schema and owned by its role
+    (so it runs with that role's rights, whoever writes the host table)."""
+    schema = conn.dialect.identifier_preparer.quote(_own_schema(conn))
+    conn.exec_driver_sql(
+        _PG_CAPTURE_FUNCTION.format(schema=schema, columns=_EVENT_COLUMNS, channel=NOTIFY_CHANNEL)
+    )
+
+
+def trigger_ddl(conn: Connection, source: SourceInfo) -> list[str]:
+    """The statements that create the source's triggers on the host tables."""
+    renderer = _Renderer(conn)
+    render = _postgresql_trigger if conn.dialect.name == "postgresql" else _sqlite_trigger
+    return [render(renderer, source, watch) for watch in _watches(source)]
+
+
+def drop_ddl(conn: Connection, source: SourceInfo) -> list[str]:
+    """The statements that remove the source's triggers, leaving the host tables as they were."""
+    q = conn.dialect.identifier_preparer.quote
+    postgresql = conn.dialect.name == "postgresql"
+    return [
+        f"DROP TRIGGER IF EXISTS {q(watch.name(source))}"
+        + (f" ON {quoted(conn, watch.table)}" if postgresql else "")
+        for watch in _watches(source)
+    ]
+
+
 def install(conn: Connection, source: SourceInfo) -> None:
     """Create the source's triggers (and, on PostgreSQL, the shared capture function)."""
-    renderer = _Renderer(conn)
-    postgresql = conn.dialect.name == "postgresql"
-    if postgresql:
-        conn.exec_driver_sql(_PG_CAPTURE_FUNCTION)
-    render = _postgresql_trigger if postgresql else _sqlite_trigger
-    for watch in _watches(source):
-        conn.exec_driver_sql(render(renderer, source, watch))
+    if conn.dialect.name == "postgresql":
+        install_function(conn)
+    for statement in trigger_ddl(conn, source):
+        conn.exec_driver_sql(statement)
 
 
 def uninstall(conn: Connection, source: SourceInfo) -> None:
     """Drop the source's triggers; the shared function stays for the other sources."""
-    q = conn.dialect.identifier_preparer.quote
-    for watch in _watches(source):
-        on = f" ON {q(watch.table)}" if conn.dialect.name == "postgresql" else ""
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {q(watch.name(source))}{on}")
+    for statement in drop_ddl(conn, source):
+        conn.exec_driver_sql(statement)
 
 
 def set_write_context(conn: Connection, run_id: str, depth: int) -> None:

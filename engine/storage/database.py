@@ -1,5 +1,10 @@
 """Opening a StatusFlow database: SQLite (embedded) or PostgreSQL (shared).
 
+On PostgreSQL, StatusFlow's tables live in a schema of their own (``statusflow`` unless
+the URL says ``?schema=NAME``), never mixed with a host application's: every connection
+has that schema alone on its ``search_path``, so StatusFlow's names resolve there and a
+host table is always named with its schema.
+
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed step survives a power
 cut) and a busy timeout. Transactions that will write should use :meth:`Database.write`:
 on SQLite it begins with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout
@@ -8,6 +13,7 @@ instead of failing half-way through a read-then-write.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +26,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from engine.errors import DatabaseError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_SCHEMA = "statusflow"
+SCHEMA_PARAMETER = "schema"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def parse_url(url: str | URL) -> URL:
@@ -34,12 +43,28 @@ def parse_url(url: str | URL) -> URL:
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    elif backend not in ("sqlite", "postgresql"):
+    if SCHEMA_PARAMETER in parsed.query and backend != "postgresql":
+        raise DatabaseError(
+            f"'?{SCHEMA_PARAMETER}=' is for PostgreSQL URLs; SQLite keeps everything in its file."
+        )
+    if backend not in ("sqlite", "postgresql"):
         raise DatabaseError(
             f"StatusFlow works with SQLite or PostgreSQL, not '{backend}'. "
             "Use sqlite:///path/to/file.db or postgresql://user@host:5432/database."
         )
     return parsed
+
+
+def own_schema(url: URL) -> str:
+    """StatusFlow's schema in a PostgreSQL database: ``?schema=NAME`` or ``statusflow``."""
+    value = url.query.get(SCHEMA_PARAMETER, DEFAULT_SCHEMA)
+    name = value if isinstance(value, str) else value[-1]
+    if not _SCHEMA_NAME.match(name):
+        raise DatabaseError(
+            f"'{name}' cannot be StatusFlow's schema. Use lowercase letters, digits and "
+            f"underscores, e.g. ?{SCHEMA_PARAMETER}={DEFAULT_SCHEMA}."
+        )
+    return name
 
 
 def describe(url: URL) -> str:
@@ -70,6 +95,7 @@ class Database:
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self.url = parse_url(url)
         self.dialect = self.url.get_backend_name()
+        self.schema: str | None = None
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             database = self.url.database or ""
@@ -88,9 +114,13 @@ class Database:
                 ) from None
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
+            self.schema = own_schema(self.url)
             kwargs["pool_pre_ping"] = True
-            kwargs["connect_args"] = {"connect_timeout": 10}
-        self.engine = create_engine(self.url, **kwargs)
+            kwargs["connect_args"] = {
+                "connect_timeout": 10,
+                "options": f"-c search_path={self.schema}",
+            }
+        self.engine = create_engine(self.url.difference_update_query([SCHEMA_PARAMETER]), **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
 

@@ -3,6 +3,12 @@
 The schema is owned by the Alembic migrations beside this module. ``upgrade`` is what
 ``statusflow db upgrade`` and the embedded start call; ``check`` is what every other
 command calls, so a program never works on a schema it does not understand.
+
+StatusFlow records its revision in ``sf_schema_version``, not Alembic's default
+``alembic_version``: a host application that uses Alembic itself keeps its own table,
+and neither program mistakes the other's revision for its own. A database made by an
+earlier StatusFlow (which used ``alembic_version``) is taken over on upgrade, but only
+when the revision there is one of StatusFlow's.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 
 from engine.errors import DatabaseError
 from engine.storage.database import Database, describe
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "sf_schema_version"
+LEGACY_VERSION_TABLE = "alembic_version"
 
 
 def _config(conn: Connection | None = None) -> Config:
@@ -37,10 +45,28 @@ def head_revision() -> str:
     return head
 
 
+def _revision_in(conn: Connection, table: str) -> str | None:
+    context = MigrationContext.configure(conn, opts={"version_table": table})
+    return context.get_current_revision()
+
+
+def _legacy_revision(conn: Connection) -> str | None:
+    """The revision an earlier StatusFlow wrote to ``alembic_version``; None when that
+    table is absent or belongs to another program (a revision StatusFlow never had)."""
+    if not inspect(conn).has_table(LEGACY_VERSION_TABLE):
+        return None
+    revision = _revision_in(conn, LEGACY_VERSION_TABLE)
+    return revision if revision is not None and _known(revision) else None
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    return _revision_in(conn, VERSION_TABLE) or _legacy_revision(conn)
+
+
 def current_revision(db: Database) -> str | None:
     """The revision the database is at, or None for an empty database."""
     with db.read() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _stored_revision(conn)
 
 
 def _refuse_newer(db: Database, revision: str) -> None:
@@ -64,8 +90,37 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     if before is not None and not _known(before):
         _refuse_newer(db, before)
     with db.write() as conn:
+        if db.schema is not None:
+            _create_schema(conn, db.schema)
+        _take_over_legacy(conn)
         command.upgrade(_config(conn), "head")
     return before, head_revision()
+
+
+def _create_schema(conn: Connection, name: str) -> None:
+    """StatusFlow's own PostgreSQL schema; refused plainly when the role may not create it."""
+    exists = conn.scalar(text("SELECT 1 FROM pg_namespace WHERE nspname = :n"), {"n": name})
+    if exists:
+        return
+    allowed = conn.scalar(text("SELECT has_database_privilege(current_database(), 'CREATE')"))
+    if not allowed:
+        user = conn.scalar(text("SELECT current_user"))
+        raise DatabaseError(
+            f"The schema {name} does not exist and {user} may not create it. An administrator "
+            f'runs: CREATE SCHEMA {name} AUTHORIZATION "{user}";'
+        )
+    conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+
+
+def _take_over_legacy(conn: Connection) -> None:
+    """Move an earlier StatusFlow's revision from ``alembic_version`` to our own table."""
+    if _revision_in(conn, VERSION_TABLE) is not None:
+        return
+    revision = _legacy_revision(conn)
+    if revision is None:
+        return
+    command.stamp(_config(conn), revision)
+    conn.exec_driver_sql(f"DROP TABLE {LEGACY_VERSION_TABLE}")
 
 
 def check(db: Database) -> None:

@@ -15,6 +15,7 @@ from app.cli import main
 from engine import graphs
 from engine.settings import FOUR_EYES_RELAXED, get_setting
 from engine.storage.database import Database
+from tests.host import as_host
 
 STATUSFLOW = str(Path(sys.executable).parent / "statusflow")
 DELIVERED = "Delivered → confirmation email"
@@ -53,7 +54,7 @@ def test_demo_graphs_validate_on_each_backend(db_url: str, capsys) -> None:
 def test_demo_order_status_change_leaves_one_event(db_url: str, capsys) -> None:
     assert run(capsys, "--database", db_url, "demo")[0] == 0
     db = Database(db_url)
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text("UPDATE orders SET status = 'DEL' WHERE id = 7 AND status <> 'DEL'"))
     with db.read() as conn:
         events = conn.execute(

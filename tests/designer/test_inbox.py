@@ -20,6 +20,7 @@ from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, set_status, shop
+from tests.host import as_host
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -30,7 +31,7 @@ def clock() -> ManualClock:
 
 
 def customer_of(db: Database, key: int) -> str:
-    with db.read() as conn:
+    with as_host(db) as conn:
         query = text("SELECT customer_name FROM orders WHERE id = :k")
         return str(conn.execute(query, {"k": key}).scalar_one())
 

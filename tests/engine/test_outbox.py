@@ -14,6 +14,7 @@ from engine.outbox import LoopbackOutbox, ensure_demo_profile
 from engine.settings import save_smtp_profile, smtp_profile
 from engine.storage.database import Database
 from tests.engine.runtime.support import AUTHOR, engine, publish, set_status, shop
+from tests.host import as_host
 
 DELIVERED = "Delivered → confirmation email"
 
@@ -27,7 +28,7 @@ def outbox(tmp_path: Path) -> Iterator[LoopbackOutbox]:
 
 
 def _order_email(db: Database) -> str:
-    with db.read() as conn:
+    with as_host(db) as conn:
         return str(conn.exec_driver_sql("SELECT email FROM orders WHERE id = 7").scalar_one())
 
 

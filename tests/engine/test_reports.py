@@ -14,6 +14,7 @@ from engine.clock import ManualClock
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, open_tasks, publish, set_status, shop
+from tests.host import as_host
 from tests.servers import HttpServer
 
 WAREHOUSE = "Delivered → tell the warehouse"
@@ -68,7 +69,7 @@ def busy_shop(db: Database, clock: ManualClock, http_server: HttpServer) -> None
     publish(
         db, _webhook_graph(LABELLED, "trigger.label_applied", http_server.url(), label="VIP"), clock
     )
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text("INSERT INTO order_labels (order_id, label) VALUES (3, 'VIP')"))
     publish(db, _flip("A: on PRC set SHP", "PRC", "SHP"), clock)
     publish(db, _flip("B: on SHP set PRC", "SHP", "PRC"), clock, override_loop="test the guard")

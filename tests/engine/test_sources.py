@@ -20,6 +20,7 @@ from engine.sources.registry import (
 )
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries, graphs
+from tests.host import as_host, stored
 
 TICKETS = (
     "CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT, requester_email TEXT, "
@@ -38,7 +39,7 @@ TICKET_COLUMNS = (
 
 @pytest.fixture
 def tickets_db(db: Database) -> Database:
-    with db.write() as conn:
+    with as_host(db) as conn:
         for statement in TICKETS:
             conn.execute(text(statement))
     return db
@@ -79,7 +80,7 @@ def test_registering_learns_the_columns_labels_and_display_defaults(tickets_db: 
     }
     assert source.display_columns == ("id", "title", "requester_email", "owner_name")
     assert (source.label_table, source.label_key_column, source.label_column) == (
-        "ticket_tags",
+        stored(tickets_db, "ticket_tags"),
         "ticket_id",
         "tag",
     )
@@ -90,21 +91,28 @@ def test_registering_learns_the_columns_labels_and_display_defaults(tickets_db: 
 
 def test_names_are_matched_to_the_spelling_the_database_stores(tickets_db: Database) -> None:
     source = register(tickets_db, table="Tickets", key_column="ID", status_column="STATE")
-    assert (source.table, source.key_column, source.status_column) == ("tickets", "id", "state")
+    assert (source.table, source.key_column, source.status_column) == (
+        stored(tickets_db, "tickets"),
+        "id",
+        "state",
+    )
 
 
 def test_an_unknown_table_is_refused_with_the_tables_that_exist(tickets_db: Database) -> None:
     with pytest.raises(SourceError) as refused:
         register(tickets_db, table="tikets")
+    where = "the schema public" if tickets_db.is_postgresql else "this database"
     assert str(refused.value) == (
-        "There is no table 'tikets' in this database. Its tables are: notes, ticket_tags, tickets."
+        f"There is no table 'tikets' in {where}. Its tables are: notes, ticket_tags, tickets."
     )
 
 
 def test_an_unknown_column_is_refused_with_the_columns_that_exist(tickets_db: Database) -> None:
     with pytest.raises(SourceError) as refused:
         register(tickets_db, status_column="stat")
-    assert str(refused.value) == f"tickets has no column 'stat'. Its columns are: {TICKET_COLUMNS}."
+    assert str(refused.value) == (
+        f"{stored(tickets_db, 'tickets')} has no column 'stat'. Its columns are: {TICKET_COLUMNS}."
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +124,7 @@ def test_a_table_name_with_sql_in_it_is_refused_and_never_run(
 ) -> None:
     with pytest.raises(SourceError, match="There is no table"):
         register(tickets_db, table=table)
-    with tickets_db.read() as conn:
+    with as_host(tickets_db) as conn:
         assert conn.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
     assert list_sources(tickets_db) == []
 
@@ -124,6 +132,34 @@ def test_a_table_name_with_sql_in_it_is_refused_and_never_run(
 def test_statusflows_own_tables_cannot_be_registered(tickets_db: Database) -> None:
     with pytest.raises(SourceError, match="StatusFlow's own tables"):
         register(tickets_db, table="sf_status_events", key_column="id", status_column="kind")
+    if tickets_db.is_postgresql:
+        with pytest.raises(SourceError, match="statusflow is StatusFlow's own schema"):
+            register(tickets_db, table="statusflow.sf_status_events", status_column="kind")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_table_in_another_schema_is_found_by_its_qualified_name(db: Database) -> None:
+    with as_host(db) as conn:
+        conn.execute(text("CREATE SCHEMA shop"))
+        conn.execute(text("CREATE TABLE shop.orders (id INTEGER PRIMARY KEY, status TEXT)"))
+        conn.execute(
+            text("CREATE TABLE shop.order_tags (order_id INTEGER REFERENCES shop.orders, tag TEXT)")
+        )
+    source = register(
+        db,
+        table="shop.orders",
+        status_column="status",
+        label_table="shop.order_tags",
+        label_column="tag",
+    )
+    assert (source.table, source.label_table, source.label_key_column) == (
+        "shop.orders",
+        "shop.order_tags",
+        "order_id",
+    )
+    with pytest.raises(SourceError, match=r"no schema 'shp'.*public, shop"):
+        register(db, name="other", table="shp.orders", status_column="status")
 
 
 @pytest.mark.parametrize("name", ["Tickets", "1st", "help-desk", "t" * 41, ""])
@@ -143,7 +179,9 @@ def test_a_name_or_a_table_registered_twice_is_refused(tickets_db: Database) -> 
 
 
 def test_a_label_table_without_a_foreign_key_needs_the_key_column(tickets_db: Database) -> None:
-    with pytest.raises(SourceError, match=r"no column with a foreign key to tickets.*--label"):
+    with pytest.raises(
+        SourceError, match=r"no column with a foreign key to (public\.)?tickets.*--label"
+    ):
         register(tickets_db, label_table="notes", label_column="body")
     source = register(tickets_db, label_table="notes", label_key_column="id", label_column="body")
     assert source.label_key_column == "id"
@@ -187,7 +225,7 @@ def test_removing_a_source_is_audited(tickets_db: Database) -> None:
 
 def test_refreshing_fields_picks_up_a_new_column(tickets_db: Database) -> None:
     register(tickets_db)
-    with tickets_db.write() as conn:
+    with as_host(tickets_db) as conn:
         conn.execute(text("ALTER TABLE tickets ADD COLUMN region TEXT"))
     refreshed = refresh_fields(tickets_db, "tickets")
     assert refreshed.fields["region"] == "text"
@@ -217,7 +255,7 @@ def test_label_names_are_the_distinct_labels_in_use(tickets_db: Database) -> Non
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlites_loose_column_types_are_understood(db: Database) -> None:
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(
             text(
                 "CREATE TABLE legacy (a DECIMAL(8, 2), b DATETIME, c BOOLEAN, d VARCHAR, "

@@ -18,11 +18,12 @@ from engine.sources.status_codes import (
 )
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries
+from tests.host import as_host
 
 
 @pytest.fixture
 def shipments(db: Database) -> Database:
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text("CREATE TABLE shipments (id INTEGER PRIMARY KEY, stage TEXT)"))
     add_source(db, name="shipments", table="shipments", key_column="id", status_column="stage")
     return db
@@ -103,7 +104,7 @@ def test_replacing_the_catalogue_is_audited_with_before_and_after(shipments: Dat
 
 
 def test_codes_are_loaded_from_a_table_of_the_host_application(shipments: Database) -> None:
-    with shipments.write() as conn:
+    with as_host(shipments) as conn:
         conn.execute(text("CREATE TABLE stage_codes (stage_code TEXT, label TEXT)"))
         conn.execute(text("INSERT INTO stage_codes VALUES ('SHP', 'Shipped'), ('DEL', NULL)"))
     with pytest.raises(SourceError, match=r"stage_codes has no column 'code'.*stage_code, label"):

@@ -15,6 +15,7 @@ from engine.sources.registry import SourceInfo, add_source, remove_source
 from engine.sources.triggers import NOTIFY_CHANNEL, clear_write_context, set_write_context
 from engine.storage.database import Database
 from engine.storage.tables import status_events
+from tests.host import as_host
 
 ORDERS = (
     "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_name TEXT, email TEXT, "
@@ -26,7 +27,7 @@ ORDERS = (
 
 
 def run_sql(db: Database, *statements: str, **params: Any) -> None:
-    with db.write() as conn:
+    with as_host(db) as conn:
         for statement in statements:
             conn.execute(text(statement), params)
 
@@ -104,7 +105,7 @@ def test_applying_and_removing_a_label_leave_label_events(db: Database, orders: 
 
 def test_a_row_without_a_key_is_saved_and_leaves_no_event(db: Database, orders: SourceInfo) -> None:
     run_sql(db, "INSERT INTO order_labels VALUES (NULL, 'orphan')")
-    with db.read() as conn:
+    with as_host(db) as conn:
         assert conn.execute(text("SELECT count(*) FROM order_labels")).scalar() == 1
     assert events(db) == []
 
@@ -113,7 +114,7 @@ def test_an_engine_write_carries_its_run_and_depth_and_others_do_not(
     db: Database, orders: SourceInfo
 ) -> None:
     run_id = str(uuid.uuid4())
-    with db.write() as conn:
+    with as_host(db) as conn:
         set_write_context(conn, run_id, 2)
         conn.execute(text("UPDATE orders SET status = 'DEL' WHERE id = 1"))
         clear_write_context(conn)
@@ -175,7 +176,9 @@ def test_concurrent_transactions_on_different_orders_both_leave_their_events(
         with db.write() as conn:
             if caused_by:
                 set_write_context(conn, caused_by, 1)
-            conn.execute(text("UPDATE orders SET status = 'DEL' WHERE id = :id"), {"id": order_id})
+            conn.execute(
+                text("UPDATE public.orders SET status = 'DEL' WHERE id = :id"), {"id": order_id}
+            )
             both_updated.wait()  # neither commits before both have written
 
     workers = [

@@ -26,6 +26,7 @@ from engine.storage.tables import runs, status_events, work_items
 from tests.conftest import fresh_postgres_url
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import publish
+from tests.host import as_host
 
 REPO = Path(__file__).resolve().parents[2]
 desk = MetaData()
@@ -42,8 +43,8 @@ INSERT_CHUNK = 10_000
 
 def install_tickets(db: Database, count: int) -> None:
     """Create ``count`` NEW tickets and register the table as the record source 'tickets'."""
-    desk.create_all(db.engine)
-    with db.write() as conn:
+    with as_host(db) as conn:
+        desk.create_all(conn)
         for first in range(1, count + 1, INSERT_CHUNK):
             last = min(first + INSERT_CHUNK, count + 1)
             rows = [
@@ -72,7 +73,7 @@ def publish_marking_graph(db: Database) -> str:
 
 def open_tickets(db: Database, first: int, last: int) -> None:
     """One UPDATE moves tickets ``first..last`` to OPN: one status event each."""
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(
             text("UPDATE tickets SET status = 'OPN' WHERE id BETWEEN :a AND :b"),
             {"a": first, "b": last},
@@ -99,7 +100,7 @@ def unprocessed(db: Database) -> int:
 
 def trails(db: Database) -> dict[str, int]:
     """How many tickets carry each trail: {"x": n} when every step committed once."""
-    with db.read() as conn:
+    with as_host(db) as conn:
         return dict(
             conn.execute(select(tickets.c.trail, func.count()).group_by(tickets.c.trail)).all()
         )

@@ -14,6 +14,7 @@ from engine.runtime.engine import Engine
 from engine.settings import SmsGateway, SmtpProfile, save_sms_gateway, save_smtp_profile
 from engine.storage.database import Database
 from engine.storage.tables import run_steps, runs, tasks
+from tests.host import as_host
 
 AUTHOR, REVIEWER = "ana", "ben"
 
@@ -47,7 +48,7 @@ def engine(db: Database, clock: ManualClock, **kwargs: Any) -> Engine:
 
 
 def set_status(db: Database, table: str, key: int, status: str) -> None:
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text(f"UPDATE {table} SET status = :s WHERE id = :k"), {"s": status, "k": key})
 
 

@@ -17,6 +17,7 @@ from engine.clock import ManualClock
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, run_states, set_status, shop, timeline
+from tests.host import as_host
 from tests.integration.conftest import install_tickets, publish_marking_graph, trails
 
 
@@ -66,13 +67,13 @@ def test_parallel_branches_of_one_run_each_see_the_other_branchs_write(db: Datab
         )
     publish(db, g.document(), clock)
     worker = engine(db, clock)
-    with db.read() as conn:
+    with as_host(db) as conn:
         name = conn.execute(text("SELECT customer_name FROM orders WHERE id = 6")).scalar_one()
     move(db, 6, "SHP")
 
     worker.run_until_idle()
 
-    with db.read() as conn:
+    with as_host(db) as conn:
         marked = conn.execute(text("SELECT customer_name FROM orders WHERE id = 6")).scalar_one()
     assert marked in (f"{name}+a+b", f"{name}+b+a")
     assert run_states(db) == [("6", "succeeded")]
@@ -110,7 +111,7 @@ def test_a_burst_costs_a_few_statements_per_event(db: Database) -> None:
     install_tickets(db, 200)
     publish_marking_graph(db)
     worker = engine(db, ManualClock())
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text("UPDATE tickets SET status = 'OPN'"))
     sent: Counter[str] = Counter()
     event.listen(db.engine, "before_cursor_execute", lambda *_: sent.update(["statement"]))

@@ -26,6 +26,7 @@ from tests.engine.runtime.support import (
     shop,
     timeline,
 )
+from tests.host import stored
 
 
 @pytest.fixture
@@ -153,7 +154,10 @@ def test_an_expired_lease_is_taken_over_and_the_step_runs_once(db: Database, clo
         Dispatcher(db, crashed.services, clock).run_batch(conn, [claim], crashed.lease)
     with db.read() as conn:
         labels = conn.execute(
-            text("SELECT count(*) FROM order_labels WHERE order_id = 8 AND label = 'Done'")
+            text(
+                f"SELECT count(*) FROM {stored(db, 'order_labels')} "
+                "WHERE order_id = 8 AND label = 'Done'"
+            )
         ).scalar_one()
         done = conn.execute(select(func.count()).where(work_items.c.state == "done")).scalar_one()
     assert labels == 1

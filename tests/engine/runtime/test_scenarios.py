@@ -20,6 +20,7 @@ from tests.engine.runtime.support import (
     shop,
     timeline,
 )
+from tests.host import as_host
 
 DELIVERED = "Delivered → confirmation email"
 LADDER = "Salesperson not assigned → escalation ladder"
@@ -115,7 +116,7 @@ def test_welcome_journey(db: Database, clock, smtp_server) -> None:
     publish(db, "New customer → welcome journey", clock)
     worker = engine(db, clock)
 
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(
             text(
                 "INSERT INTO customers (id, name, email, phone, responsible, status, created_at)"

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from app.context import Context
-from engine.sources import registry, status_codes
+from engine.sources import readiness, registry, status_codes
+
+NOT_READY = 3  # 'statusflow source check': something is missing (scripts test for it)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +29,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--watch", nargs="+", default=(), metavar="COLUMN", help="columns for 'field changed'"
     )
+    add.add_argument(
+        "--capture",
+        choices=registry.CAPTURE_MODES,
+        default="trigger",
+        help="trigger: the database reports every change at once (needs a trigger on the "
+        "table); poll: read the table every few seconds, no change to it (two changes "
+        "between polls are seen as one)",
+    )
+    add.add_argument(
+        "--changed-column", metavar="COLUMN", help="poll: the table's 'last changed at' column"
+    )
+    add.add_argument(
+        "--poll-interval", type=float, metavar="SECONDS", help="poll: seconds between polls"
+    )
+    add.add_argument(
+        "--install-later",
+        action="store_true",
+        help="trigger: register only; an administrator runs 'statusflow source sql NAME'",
+    )
     add.set_defaults(func=add_source)
+
+    check = source_sub.add_parser(
+        "check", help="list every grant and object a source needs (exit 3 when not ready)"
+    )
+    check.add_argument("name")
+    check.set_defaults(func=check_source)
+
+    source_sql_parser = source_sub.add_parser(
+        "sql", help="print the capture SQL for an administrator to review and run"
+    )
+    source_sql_parser.add_argument("name")
+    source_sql_parser.add_argument(
+        "--remove", action="store_true", help="the SQL that removes it instead"
+    )
+    source_sql_parser.set_defaults(func=print_sql)
 
     source_sub.add_parser("list", help="list record sources").set_defaults(func=list_sources)
 
@@ -63,13 +99,50 @@ def add_source(ctx: Context, args: argparse.Namespace) -> int:
         label_column=args.label_column,
         display_columns=tuple(args.display),
         watched_columns=tuple(args.watch),
+        capture=registry.Capture(
+            args.capture, args.changed_column, args.poll_interval, not args.install_later
+        ),
         actor=ctx.actor,
     )
     labels = f", labels from {info.label_table}" if info.label_table else ""
     print(
-        f"Watching {info.table} as '{info.name}': status column {info.status_column}{labels}. "
-        f"Load its status codes with 'statusflow source codes {info.name} --csv FILE'."
+        f"Watching {info.table} as '{info.name}' ({registry.capture_words(info)}): status "
+        f"column {info.status_column}{labels}. Load its status codes with "
+        f"'statusflow source codes {info.name} --csv FILE'."
     )
+    if args.install_later:
+        print(
+            f"Nothing is captured until an administrator runs the SQL from "
+            f"'statusflow source sql {info.name}'; 'statusflow source check {info.name}' "
+            "tells when it is done."
+        )
+    elif info.polled and not info.changed_column:
+        print(
+            "Without --changed-column every poll reads the whole table; fine for thousands "
+            "of rows, slow for millions."
+        )
+    return 0
+
+
+def check_source(ctx: Context, args: argparse.Namespace) -> int:
+    result = readiness.check_source(ctx.database(), args.name, actor=ctx.actor)
+    for finding in result.findings:
+        print(f"{'ok     ' if finding.ok else 'MISSING'}  {finding.sentence}")
+        for statement in finding.fix:
+            print(f"         {statement}")
+    if result.ready:
+        print(f"'{args.name}' is ready.")
+        return 0
+    print(f"'{args.name}' is not ready: an administrator runs the SQL above, then check again.")
+    return NOT_READY
+
+
+def print_sql(ctx: Context, args: argparse.Namespace) -> int:
+    statements = readiness.capture_sql(
+        ctx.database(), args.name, remove=args.remove, actor=ctx.actor
+    )
+    for statement in statements:
+        print(statement + ";\n")
     return 0
 
 
@@ -82,14 +155,15 @@ def list_sources(ctx: Context, _args: argparse.Namespace) -> int:
         labels = f"  labels: {info.label_table}" if info.label_table else ""
         print(
             f"{info.name:<14} table {info.table} (key {info.key_column}, status "
-            f"{info.status_column}), {len(codes)} status codes{labels}"
+            f"{info.status_column}), {len(codes)} status codes{labels}, "
+            f"{registry.capture_words(info)}"
         )
     return 0
 
 
 def remove_source(ctx: Context, args: argparse.Namespace) -> int:
     registry.remove_source(ctx.database(), args.name, actor=ctx.actor)
-    print(f"'{args.name}' is no longer watched; its triggers were removed.")
+    print(f"'{args.name}' is no longer watched; nothing of StatusFlow's is left on its table.")
     return 0
 
 

@@ -34,7 +34,7 @@ from engine.runtime.leases import Claim, LeaseLost, complete, renew, reschedule
 from engine.runtime.preload import Preload
 from engine.runtime.runs import add_step, finish_run, get_run, jsonable, step_row
 from engine.runtime.services import Services
-from engine.storage.database import Database
+from engine.storage.database import Database, first_line
 from engine.storage.tables import work_items
 from engine.tasks import create_task
 from engine.time_zone import moment_text
@@ -483,6 +483,5 @@ def _plain_error(exc: Exception) -> str:
     """What went wrong, for the timeline: the database's own first line without the SQL
     it was running (the full error goes to the log)."""
     if isinstance(exc, DBAPIError) and exc.orig is not None:
-        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-        return f"the database refused the change: {first}"
+        return f"the database refused the change: {first_line(exc)}"
     return f"{type(exc).__name__}: {exc}"

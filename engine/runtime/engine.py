@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import __version__
 from engine.clock import SYSTEM_CLOCK, Clock
@@ -31,7 +32,9 @@ from engine.runtime.services import Services
 from engine.runtime.starts import Schedules
 from engine.secrets import SecretStore
 from engine.settings import EngineLimits, engine_limits
-from engine.storage.database import Database
+from engine.sources import polling
+from engine.sources.registry import get_source_by_id
+from engine.storage.database import Database, first_line
 from engine.storage.tables import engines, locks
 from engine.storage.types import new_id
 
@@ -186,6 +189,7 @@ class Engine:
         """One round: reclaim expired leases, ingest new events, run due work items."""
         result = TickResult()
         result.reclaimed = self.sweep()
+        self.poll_sources()
         result.events, result.runs_started = self.ingest_events()
         result.runs_started += self.run_schedules()
         result.steps = self.dispatch_due()
@@ -212,6 +216,23 @@ class Engine:
             if not result.busy:
                 return steps
         raise StatusFlowError(f"The engine was still busy after {max_rounds} rounds.")
+
+    def poll_sources(self) -> int:
+        """Poll the sources captured by polling whose interval has passed; a source
+        whose poll fails (its table renamed, a grant revoked) is logged and tried again
+        at its next interval without holding up the others."""
+        now = self.clock.now()
+        written = 0
+        with self.db.write() as conn:
+            for source_id in polling.claim_due(conn, now):
+                source = get_source_by_id(conn, source_id)
+                try:
+                    with conn.begin_nested():
+                        written += polling.poll(conn, source, now, self.services.records.table)
+                except SQLAlchemyError as exc:
+                    log.warning("polling %s failed: %s", source.name, first_line(exc))
+                polling.reschedule(conn, source, now)
+        return written
 
     def ingest_events(self) -> tuple[int, int]:
         with self.db.write() as conn:
@@ -244,9 +265,13 @@ class Engine:
             return self.dispatcher.run_batch(conn, claims, self.lease, together=together)
 
     def next_due(self) -> datetime | None:
-        """When the next pending work item falls due, if later than now."""
+        """When the next pending work item or poll falls due, if later than now."""
         with self.db.read() as conn:
-            return leases.next_due(conn, self.clock.now())
+            due = [
+                leases.next_due(conn, self.clock.now()),
+                polling.next_due(conn, self.clock.now()),
+            ]
+        return min((d for d in due if d is not None), default=None)
 
     def sweep(self) -> int:
         """Hand out work whose engine died; an email that may have gone out becomes a

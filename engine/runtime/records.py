@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from engine.errors import StatusFlowError
 from engine.runtime.bulk import one_of
+from engine.sources import polling
 from engine.sources.introspection import key_value, reflect_table
 from engine.sources.registry import SourceInfo
 from engine.sources.triggers import clear_write_context, set_write_context
@@ -43,7 +44,8 @@ class RecordStore:
         self._reads: dict[tuple[str, str], tuple[Select[Any], Select[Any]]] = {}
         self._updates: dict[str, Update] = {}
 
-    def _table(self, conn: Connection, name: str) -> Table:
+    def table(self, conn: Connection, name: str) -> Table:
+        """The host table, reflected once."""
         table = self._tables.get(name)
         if table is None:
             table = reflect_table(conn, name)
@@ -51,7 +53,7 @@ class RecordStore:
         return table
 
     def _key(self, conn: Connection, source: SourceInfo, key: str) -> tuple[Column[Any], Any]:
-        column = self._table(conn, source.table).c[source.key_column]
+        column = self.table(conn, source.table).c[source.key_column]
         try:
             return column, key_value(column, key)
         except (ValueError, ArithmeticError):
@@ -64,7 +66,7 @@ class RecordStore:
         once: the hot path reads a record for every step."""
         selects = self._reads.get((table, column))
         if selects is None:
-            reflected = self._table(conn, table)
+            reflected = self.table(conn, table)
             by = reflected.c[column]
             selects = (
                 select(reflected).where(by == bindparam("value")),
@@ -116,14 +118,14 @@ class RecordStore:
 
     def first_keys(self, conn: Connection, source: SourceInfo, limit: int) -> list[str]:
         """Keys of the first records (by key), e.g. for a sample in previews."""
-        column = self._table(conn, source.table).c[source.key_column]
+        column = self.table(conn, source.table).c[source.key_column]
         keys = conn.execute(select(column).order_by(column).limit(limit)).scalars()
         return [str(key) for key in keys]
 
     def _label_owner(self, conn: Connection, source: SourceInfo, key: str) -> tuple[Table, Any]:
         if not (source.label_table and source.label_key_column and source.label_column):
             raise StatusFlowError(f"{source.name} has no label table; labels cannot be set.")
-        table = self._table(conn, source.label_table)
+        table = self.table(conn, source.label_table)
         try:
             return table, key_value(table.c[source.label_key_column], key)
         except (ValueError, ArithmeticError):
@@ -179,7 +181,7 @@ class RecordStore:
     ) -> int:
         """Update columns of one record (as the run ``run_id``); returns rows changed."""
         column, value = self._key(conn, source, key)
-        table = self._table(conn, source.table)
+        table = self.table(conn, source.table)
         unknown = [name for name in values if name not in table.c]
         if unknown:
             raise StatusFlowError(f"{source.table} has no column {', '.join(unknown)}.")
@@ -188,7 +190,10 @@ class RecordStore:
             statement = update(table).where(column == bindparam(KEY_PARAMETER))
             self._updates[source.table] = statement
         with self._as_run(conn, run_id, depth):
-            return conn.execute(statement, {**values, KEY_PARAMETER: value}).rowcount
+            changed = conn.execute(statement, {**values, KEY_PARAMETER: value}).rowcount
+        if changed and run_id is not None and source.polled:
+            polling.log_write(conn, source, key, values, run_id=run_id, depth=depth)
+        return changed
 
     def set_label(
         self,
@@ -216,4 +221,7 @@ class RecordStore:
                 conn.execute(
                     delete(table).where(owner_column == owner).where(label_column == label)
                 )
+        if run_id is not None and source.polled:
+            change = {polling.LABEL_FIELD: ("+" if present else "-") + label}
+            polling.log_write(conn, source, key, change, run_id=run_id, depth=depth)
         return True

@@ -1,8 +1,14 @@
 """Record sources: the business tables StatusFlow watches, registered by an administrator.
 
 Registering a source checks every name against the database, stores the source,
-installs its triggers and writes the audit entry in one transaction: either the
-source is fully watched, or nothing changed.
+installs its triggers (or, for poll capture, its first poll) and writes the audit
+entry in one transaction: either the source is fully watched, or nothing changed.
+
+Capture is chosen per source. *trigger*: the database writes an event row in the
+same transaction as the host's change (nothing is missed, no delay). *poll*: no
+change to the host's tables at all; the engine reads the table every few seconds and
+compares it with what it saw last (two changes between polls are seen as one, and
+the delay is up to the poll interval).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
-from engine.sources import triggers
+from engine.sources import polling, triggers
 from engine.sources.introspection import (
     check_columns,
     check_table,
@@ -31,6 +37,10 @@ from engine.storage.database import Database
 from engine.storage.tables import graphs, record_sources
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CAPTURE_MODES = ("trigger", "poll")
+DEFAULT_POLL_SECONDS = 5.0
+MIN_POLL_SECONDS = 0.5
+MAX_POLL_SECONDS = 86_400.0
 NAME_HINTS = ("name", "customer", "title", "email")
 MAX_DEFAULT_DISPLAY = 3
 
@@ -50,6 +60,23 @@ class SourceInfo:
     display_columns: tuple[str, ...]
     watched_columns: tuple[str, ...]
     fields: Mapping[str, str]
+    capture: str = "trigger"
+    changed_column: str | None = None
+    poll_seconds: float | None = None
+
+    @property
+    def polled(self) -> bool:
+        return self.capture == "poll"
+
+
+@dataclass(frozen=True)
+class Capture:
+    """How a source's changes are captured, as a person asks for it."""
+
+    mode: str = "trigger"  # trigger | poll
+    changed_column: str | None = None  # poll: the host's "changed at" column
+    poll_seconds: float | None = None  # poll: seconds between polls
+    install: bool = True  # trigger: False when an administrator runs the DDL by hand
 
 
 @dataclass(frozen=True)
@@ -82,6 +109,9 @@ def _from_row(row: Row[Any]) -> SourceInfo:
         display_columns=tuple(row.display_columns),
         watched_columns=tuple(row.watched_columns),
         fields=dict(row.fields),
+        capture=row.capture,
+        changed_column=row.changed_column,
+        poll_seconds=row.poll_seconds,
     )
 
 
@@ -164,6 +194,7 @@ def _checked_source(
     labels: tuple[str | None, str | None, str],
     display_columns: Sequence[str],
     watched_columns: Sequence[str],
+    capture: Capture,
 ) -> SourceInfo:
     """The source as it will be stored (id still 0), every name checked and as stored."""
     table = check_table(conn, table)
@@ -184,7 +215,41 @@ def _checked_source(
         display_columns=display or _default_display(key_column, fields),
         watched_columns=_watched(conn, table, watched_columns, status_column),
         fields=fields,
+        **_capture_columns(conn, table, fields, capture),
     )
+
+
+def _capture_columns(
+    conn: Connection, table: str, fields: Mapping[str, str], capture: Capture
+) -> dict[str, Any]:
+    """The stored capture settings, each checked."""
+    if capture.mode not in CAPTURE_MODES:
+        raise SourceError(
+            f"'{capture.mode}' is not a capture mode; use trigger (the database reports each "
+            "change) or poll (StatusFlow reads the table every few seconds)."
+        )
+    if capture.mode == "trigger":
+        if capture.changed_column or capture.poll_seconds:
+            raise SourceError(
+                "A changed-at column and a poll interval belong to poll capture; "
+                "add --capture poll, or leave them out."
+            )
+        return {"capture": "trigger"}
+    changed = None
+    if capture.changed_column:
+        (changed,) = check_columns(conn, table, [capture.changed_column])
+        if fields.get(changed) != "datetime":
+            raise SourceError(
+                f"{changed} holds {fields.get(changed)} values, not date-times; the "
+                "changed-at column must be the time each row was last changed."
+            )
+    seconds = DEFAULT_POLL_SECONDS if capture.poll_seconds is None else capture.poll_seconds
+    if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
+        raise SourceError(
+            f"A poll interval of {seconds:g} s is outside {MIN_POLL_SECONDS:g}–"
+            f"{MAX_POLL_SECONDS:g} s; choose a number of seconds in that range."
+        )
+    return {"capture": "poll", "changed_column": changed, "poll_seconds": float(seconds)}
 
 
 def _insert(conn: Connection, source: SourceInfo, actor: str) -> int:
@@ -209,6 +274,7 @@ def add_source(
     label_column: str = "label",
     display_columns: Sequence[str] = (),
     watched_columns: Sequence[str] = (),
+    capture: Capture = Capture(),
     actor: str = "system",
 ) -> SourceInfo:
     """Register a business table as a record source and start capturing its changes."""
@@ -223,19 +289,31 @@ def add_source(
             (label_table, label_key_column, label_column),
             display_columns,
             watched_columns,
+            capture,
         )
         source = replace(checked, id=_insert(conn, checked, actor))
-        triggers.install(conn, source)
+        if source.polled:
+            polling.start(conn, source)
+        else:
+            triggers.install(conn, source, create_triggers=capture.install)
         audit.record(
             conn,
             actor=actor,
             action="source.add",
             object_type="record_source",
             object_id=name,
-            summary=f"Registered the table {source.table} as the record source '{name}'.",
+            summary=f"Registered the table {source.table} as the record source '{name}' "
+            f"({capture_words(source)}).",
             after=asdict(source),
         )
     return source
+
+
+def capture_words(source: SourceInfo) -> str:
+    if source.polled:
+        by = f"by {source.changed_column}" if source.changed_column else "by comparing every row"
+        return f"polled every {source.poll_seconds:g} s, {by}"
+    return "captured by triggers"
 
 
 def list_sources(db: Database) -> list[SourceInfo]:
@@ -256,6 +334,12 @@ def get_source(conn_or_db: Connection | Database, name: str) -> SourceInfo:
     raise SourceError(f"There is no record source named '{name}'. Known sources: {listing}.")
 
 
+def get_source_by_id(conn: Connection, source_id: int) -> SourceInfo:
+    return _from_row(
+        conn.execute(select(record_sources).where(record_sources.c.id == source_id)).one()
+    )
+
+
 def remove_source(db: Database, name: str, actor: str = "system") -> None:
     """Stop watching a source and forget it, unless a graph still uses it."""
     with db.write() as conn:
@@ -268,7 +352,8 @@ def remove_source(db: Database, name: str, actor: str = "system") -> None:
                 f"The record source '{name}' is used by the graphs {', '.join(users)}. "
                 "Delete those graphs or point them at another source first."
             )
-        triggers.uninstall(conn, source)
+        if not source.polled:
+            triggers.uninstall(conn, source)
         conn.execute(delete(record_sources).where(record_sources.c.id == source.id))
         audit.record(
             conn,

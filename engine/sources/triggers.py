@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, String, text, update
 
+from engine.errors import SourceError
 from engine.sources.introspection import quoted
 from engine.storage.tables import write_context
 
@@ -197,11 +198,16 @@ def install_function(conn: Connection) -> None:
     )
 
 
-def trigger_ddl(conn: Connection, source: SourceInfo) -> list[str]:
-    """The statements that create the source's triggers on the host tables."""
+def named_ddl(conn: Connection, source: SourceInfo) -> list[tuple[str, str]]:
+    """Each of the source's triggers: its name and the statement that creates it."""
     renderer = _Renderer(conn)
     render = _postgresql_trigger if conn.dialect.name == "postgresql" else _sqlite_trigger
-    return [render(renderer, source, watch) for watch in _watches(source)]
+    return [(watch.name(source), render(renderer, source, watch)) for watch in _watches(source)]
+
+
+def trigger_ddl(conn: Connection, source: SourceInfo) -> list[str]:
+    """The statements that create the source's triggers on the host tables."""
+    return [statement for _, statement in named_ddl(conn, source)]
 
 
 def drop_ddl(conn: Connection, source: SourceInfo) -> list[str]:
@@ -215,16 +221,74 @@ def drop_ddl(conn: Connection, source: SourceInfo) -> list[str]:
     ]
 
 
-def install(conn: Connection, source: SourceInfo) -> None:
-    """Create the source's triggers (and, on PostgreSQL, the shared capture function)."""
+def _tables(source: SourceInfo) -> list[str]:
+    return list(dict.fromkeys(watch.table for watch in _watches(source)))
+
+
+def _role(conn: Connection) -> str:
+    return str(conn.scalar(text("SELECT current_user")))
+
+
+def _require_trigger_privilege(conn: Connection, source: SourceInfo) -> None:
+    for table in _tables(source):
+        allowed = conn.scalar(
+            text("SELECT has_table_privilege(:t, 'TRIGGER')"), {"t": quoted(conn, table)}
+        )
+        if not allowed:
+            role = _role(conn)
+            raise SourceError(
+                f"StatusFlow's database role {role} may not add triggers to {table} (it lacks "
+                f"the TRIGGER privilege). Either an administrator runs GRANT TRIGGER ON "
+                f"{quoted(conn, table)} TO {role}; or add --install-later and have an "
+                f"administrator run the SQL from 'statusflow source sql {source.name}', or "
+                "use --capture poll, which changes nothing on the host's tables."
+            )
+
+
+def install(conn: Connection, source: SourceInfo, *, create_triggers: bool = True) -> None:
+    """Create the source's triggers (and, on PostgreSQL, the shared capture function);
+    without ``create_triggers`` an administrator runs :func:`trigger_ddl` by hand."""
     if conn.dialect.name == "postgresql":
         install_function(conn)
-    for statement in trigger_ddl(conn, source):
-        conn.exec_driver_sql(statement)
+        if create_triggers:
+            _require_trigger_privilege(conn, source)
+    if create_triggers:
+        for statement in trigger_ddl(conn, source):
+            conn.exec_driver_sql(statement)
+
+
+_PG_TRIGGERS = text(
+    "SELECT t.tgname AS name, pg_has_role(c.relowner, 'USAGE') AS owned "
+    "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "WHERE t.tgrelid = CAST(:table AS regclass) AND NOT t.tgisinternal"
+)
+
+
+def installed(conn: Connection, source: SourceInfo) -> dict[str, bool]:
+    """The source's triggers that exist now, each with whether StatusFlow's role owns
+    its table (and so may drop it)."""
+    names = {watch.name(source) for watch in _watches(source)}
+    if conn.dialect.name != "postgresql":
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        return {row.name: True for row in rows if row.name in names}
+    found: dict[str, bool] = {}
+    for table in _tables(source):
+        for row in conn.execute(_PG_TRIGGERS, {"table": quoted(conn, table)}):
+            if row.name in names:
+                found[row.name] = bool(row.owned)
+    return found
 
 
 def uninstall(conn: Connection, source: SourceInfo) -> None:
-    """Drop the source's triggers; the shared function stays for the other sources."""
+    """Drop the source's triggers; the shared function stays for the other sources.
+    Triggers on a table StatusFlow does not own are refused with the SQL to run."""
+    if not all(installed(conn, source).values()):
+        statements = ";\n".join(drop_ddl(conn, source))
+        raise SourceError(
+            f"StatusFlow's database role {_role(conn)} does not own {source.table}, so it may "
+            f"not remove the triggers an administrator installed. An administrator runs:\n"
+            f"{statements};\nthen run 'statusflow source remove {source.name}' again."
+        )
     for statement in drop_ddl(conn, source):
         conn.exec_driver_sql(statement)
 

@@ -188,6 +188,12 @@ def connection_problem(url: URL, exc: Exception) -> str:
     return f"Cannot connect to {where}: {detail.rstrip('.')}. {hint}"
 
 
+def first_line(exc: Exception) -> str:
+    """The database's own first line of an error, without the SQL it was running."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
 def database_secret_name(url: URL) -> str:
     """The keyring entry that holds the password for a PostgreSQL URL."""
     return f"db/{url.username or 'postgres'}@{url.host or 'localhost'}:{url.port or 5432}"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -96,7 +97,45 @@ record_sources = Table(
     Column("fields", JSONDocument, nullable=False, comment="introspected columns and types"),
     _created(),
     Column("created_by", String(80)),
+    Column("capture", String(10), nullable=False, server_default=text("'trigger'")),
+    Column("changed_column", String(128), comment="poll capture: the host's changed-at column"),
+    Column("poll_seconds", Float, comment="poll capture: seconds between polls"),
+    CheckConstraint("capture IN ('trigger', 'poll')", name="known_capture"),
 )
+
+poll_states = Table(
+    "sf_poll_states",
+    metadata,
+    Column("source_id", ForeignKey("sf_record_sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("polled_at", UTCDateTime()),
+    Column("high_water", String(40), comment="the newest changed-at value seen, ISO text"),
+    comment="poll capture: when each source is polled next, and how far it has read",
+)
+
+poll_snapshots = Table(
+    "sf_poll_snapshots",
+    metadata,
+    Column("source_id", ForeignKey("sf_record_sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_key", String(200), primary_key=True),
+    Column("seen", JSONDocument, nullable=False, comment="status, watched fields and labels"),
+    comment="poll capture: each record as the last poll saw it, to tell what changed",
+)
+
+engine_writes = Table(
+    "sf_engine_writes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source_id", ForeignKey("sf_record_sources.id", ondelete="CASCADE"), nullable=False),
+    Column("record_key", String(200), nullable=False),
+    Column("field", String(128), nullable=False, comment="a column, or a label"),
+    Column("value", Text, comment="the value written; NULL for a removed label"),
+    Column("run_id", UUIDString, nullable=False),
+    Column("depth", Integer, nullable=False),
+    Column("written_at", UTCDateTime(), nullable=False),
+    comment="poll capture: what the engine wrote, so a poll knows which changes it caused",
+)
+Index("ix_sf_engine_writes_record", engine_writes.c.source_id, engine_writes.c.record_key)
 
 status_codes = Table(
     "sf_status_codes",

@@ -139,7 +139,7 @@ def test_unreachable_database_is_one_line_not_a_traceback(statusflow_home: Path)
 def test_source_refresh_picks_up_a_new_column(db_url: str, capsys) -> None:
     run(capsys, "--database", db_url, "demo")
     db = Database(db_url)
-    with db.write() as conn:
+    with as_host(db) as conn:
         conn.execute(text("ALTER TABLE orders ADD COLUMN region VARCHAR(40)"))
     db.dispose()
     code, out, _ = run(capsys, "--database", db_url, "source", "refresh", "orders")

@@ -1,0 +1,146 @@
+"""Is a record source ready? Every grant and object it needs, checked as StatusFlow's role.
+
+``statusflow source check`` and the designer's "Check" button show this list. Each
+line says in plain words what is there or missing, and for what is missing the exact
+SQL an administrator runs. The host application's own roles never need anything new:
+capture runs with StatusFlow's rights (see :mod:`engine.sources.triggers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from engine.errors import SourceError
+from engine.governance.permissions import require
+from engine.sources import triggers
+from engine.sources.introspection import quoted, split_name
+from engine.sources.registry import SourceInfo, get_source
+from engine.storage.database import Database
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a source needs: whether it is there, and the SQL that provides it."""
+
+    ok: bool
+    sentence: str
+    fix: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Readiness:
+    source: SourceInfo
+    findings: tuple[Finding, ...]
+
+    @property
+    def ready(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+
+def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
+    """What the source needs of the database, each item checked now."""
+    with db.read() as conn:
+        require(conn, actor, "sources.manage")
+        source = get_source(conn, name)
+        findings = _postgresql(conn, source) if conn.dialect.name == "postgresql" else []
+        if not source.polled:
+            findings.append(_triggers(conn, source))
+    return Readiness(source, tuple(findings))
+
+
+def capture_sql(
+    db: Database, name: str, *, remove: bool = False, actor: str = "system"
+) -> list[str]:
+    """The statements that install (or remove) the source's capture triggers, for an
+    administrator to review and run by hand."""
+    with db.read() as conn:
+        require(conn, actor, "sources.manage")
+        source = get_source(conn, name)
+        if source.polled:
+            raise SourceError(
+                f"'{name}' is captured by polling: nothing is installed on {source.table}, "
+                "so there is no SQL to run."
+            )
+        return triggers.drop_ddl(conn, source) if remove else triggers.trigger_ddl(conn, source)
+
+
+def _privilege(conn: Connection, table: str, privilege: str) -> bool:
+    query = text("SELECT has_table_privilege(:t, :p)")
+    return bool(conn.scalar(query, {"t": quoted(conn, table), "p": privilege}))
+
+
+def _postgresql(conn: Connection, source: SourceInfo) -> list[Finding]:
+    role = str(conn.scalar(text("SELECT current_user")))
+    findings = [_schema_usage(conn, source.table, role)]
+    if not findings[0].ok:
+        return findings  # nothing in the schema can be checked without it
+    needs = [(source.table, "SELECT", "read its records"), (source.table, "UPDATE", "")]
+    if source.label_table:
+        needs += [
+            (source.label_table, "SELECT", "read labels"),
+            (source.label_table, "INSERT", ""),
+            (source.label_table, "DELETE", ""),
+        ]
+    for table, privilege, why in needs:
+        why = why or "let graphs that set a status, a field or a label write it"
+        ok = _privilege(conn, table, privilege)
+        sentence = f"{role} may {privilege} {table} (to {why})"
+        if not ok:
+            sentence = f"{role} lacks {privilege} on {table}, needed to {why}"
+        fix = () if ok else (f"GRANT {privilege} ON {quoted(conn, table)} TO {role};",)
+        findings.append(Finding(ok, sentence + ".", fix))
+    if not source.polled:
+        findings.append(_capture_function(conn, role))
+    return findings
+
+
+def _schema_usage(conn: Connection, table: str, role: str) -> Finding:
+    schema = split_name(table)[0] or "public"
+    ok = bool(conn.scalar(text("SELECT has_schema_privilege(:s, 'USAGE')"), {"s": schema}))
+    if ok:
+        return Finding(True, f"{role} may use the schema {schema}.")
+    quote = conn.dialect.identifier_preparer.quote
+    return Finding(
+        False,
+        f"{role} may not use the schema {schema}, so it cannot see {table}.",
+        (f"GRANT USAGE ON SCHEMA {quote(schema)} TO {role};",),
+    )
+
+
+_FUNCTION = text(
+    "SELECT p.prosecdef AS definer, pg_get_userbyid(p.proowner) AS owner "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE n.nspname = current_schema() AND p.proname = :name"
+)
+
+
+def _capture_function(conn: Connection, role: str) -> Finding:
+    row = conn.execute(_FUNCTION, {"name": triggers.CAPTURE_FUNCTION}).first()
+    if row is not None and row.definer:
+        return Finding(
+            True,
+            f"The capture function runs with the rights of {row.owner}, so the host "
+            "application's roles need no grant.",
+        )
+    return Finding(
+        False,
+        "The capture function is missing or does not run with StatusFlow's rights; "
+        f"register the source again as {role}.",
+    )
+
+
+def _triggers(conn: Connection, source: SourceInfo) -> Finding:
+    present = triggers.installed(conn, source)
+    missing = [
+        statement for name, statement in triggers.named_ddl(conn, source) if name not in present
+    ]
+    if not missing:
+        return Finding(True, f"The capture triggers on {source.table} are installed.")
+    return Finding(
+        False,
+        f"{len(missing)} capture trigger(s) on {source.table} are missing, so its changes "
+        "are not seen. An administrator runs:",
+        tuple(statement + ";" for statement in missing),
+    )

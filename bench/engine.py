@@ -1,6 +1,7 @@
 """Engine benchmark: throughput, trigger-to-action latency, and many pending waits.
 
-Run from the repository: ``.venv/bin/python bench/engine.py [--quick] [--profile]``.
+Run from the repository: ``.venv/bin/python bench/engine.py [--quick] [--profile]
+[--capture]`` (``--capture``: only the trigger-versus-poll table).
 Engines are real ``statusflow engine`` subprocesses. Figures come from the database's
 own timestamps (event ``occurred_at``, step ``at``, run ``finished_at``), not from this
 script's clock, so they measure what a user would see in a run's timeline.
@@ -34,10 +35,12 @@ from sqlalchemy import Integer, cast, event, func, insert, select, text
 from engine.clock import SYSTEM_CLOCK
 from engine.runtime.engine import Engine
 from engine.runtime.runs import enrollment_key, record_lock
+from engine.sources.registry import Capture
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions, run_steps, runs, status_events, work_items
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import publish
+from tests.host import as_host
 from tests.integration.conftest import finished_runs, install_tickets, publish_marking_graph
 
 Backend = Callable[[], AbstractContextManager[Database]]
@@ -84,13 +87,42 @@ def _burst_span(db: Database) -> float:
     return (last - first).total_seconds()
 
 
+OPEN = text("UPDATE tickets SET status = 'OPN', changed_at = :now WHERE id BETWEEN :a AND :b")
+
+
+def _open(db: Database, first: int, last: int) -> None:
+    """Open tickets ``first..last`` in one committed UPDATE, stamped with the time."""
+    with as_host(db) as conn:
+        conn.execute(OPEN, {"now": datetime.now(UTC).replace(tzinfo=None), "a": first, "b": last})
+
+
 def _open_one_by_one(db: Database, first: int, last: int, rate: float) -> None:
     """One committed UPDATE per ticket, at ``rate`` per second."""
     started = time.monotonic()
     for n, key in enumerate(range(first, last + 1)):
         time.sleep(max(0.0, started + n / rate - time.monotonic()))
-        with db.write() as conn:
-            conn.execute(text("UPDATE tickets SET status = 'OPN' WHERE id = :k"), {"k": key})
+        _open(db, key, key)
+
+
+def _change_latencies(db: Database, first_key: int, last_key: int) -> list[float]:
+    """The host's change (its changed_at stamp, UTC) → the set-field step's ``at``: what a
+    user waits, whether a trigger or a poll noticed the change."""
+    with db.read() as conn:
+        steps = dict(
+            conn.execute(
+                select(runs.c.record_key, run_steps.c.at)
+                .join(run_steps, run_steps.c.run_id == runs.c.id)
+                .where(run_steps.c.node_type == "action.set_field")
+            ).all()
+        )
+    with as_host(db) as conn:
+        changed = conn.execute(
+            text("SELECT id, changed_at FROM tickets WHERE id BETWEEN :a AND :b"),
+            {"a": first_key, "b": last_key},
+        ).all()
+    return seconds_between(
+        [(at.replace(tzinfo=UTC), steps[str(key)]) for key, at in changed if str(key) in steps]
+    )
 
 
 def throughput(backend: str, engine_count: int, sizes: Sizes) -> list[object]:
@@ -101,10 +133,7 @@ def throughput(backend: str, engine_count: int, sizes: Sizes) -> list[object]:
         install_tickets(db, total)
         publish_marking_graph(db)
         with engines(db, engine_count, *args) as started:
-            with db.write() as conn:
-                conn.execute(
-                    text("UPDATE tickets SET status = 'OPN' WHERE id <= :n"), {"n": sizes.burst}
-                )
+            _open(db, 1, sizes.burst)
             wait_for(lambda: finished_runs(db) == sizes.burst, 600, step=0.2)
             span = _burst_span(db)
             _open_one_by_one(db, sizes.burst + 1, total, PACED_RATE)
@@ -121,6 +150,44 @@ def throughput(backend: str, engine_count: int, sizes: Sizes) -> list[object]:
         describe_ms(paced),
         f"{rss:.0f}",
     ]
+
+
+CAPTURES = {
+    "trigger": Capture(),
+    "poll, changed-at column": Capture("poll", changed_column="changed_at", poll_seconds=1),
+    "poll, full compare": Capture("poll", poll_seconds=1),
+}
+
+
+def capture_mode(backend: str, name: str, sizes: Sizes) -> list[object]:
+    """One row of the capture table: a burst, then a paced trickle, one engine."""
+    total = sizes.burst + sizes.paced
+    with BACKENDS[backend]() as db:
+        install_tickets(db, total, CAPTURES[name])
+        publish_marking_graph(db)
+        args = SQLITE_ARGS if backend == "SQLite" else ENGINE_ARGS
+        with engines(db, 1, *args):
+            started = time.monotonic()
+            _open(db, 1, sizes.burst)
+            wait_for(lambda: finished_runs(db) == sizes.burst, 600, step=0.1)
+            span = time.monotonic() - started
+            _open_one_by_one(db, sizes.burst + 1, total, PACED_RATE)
+            wait_for(lambda: finished_runs(db) == total, 120, step=0.1)
+        paced = _change_latencies(db, sizes.burst + 1, total)
+    return [backend, name, sizes.burst, f"{sizes.burst / span:.0f}", describe_ms(paced)]
+
+
+def capture_table(sizes: Sizes) -> str:
+    header = (
+        "backend",
+        "capture",
+        "events",
+        "events/s (burst)",
+        f"change → effect at {PACED_RATE:.0f}/s ms p50/p99/max",
+    )
+    rows = [capture_mode("PostgreSQL", name, sizes) for name in CAPTURES]
+    rows += [capture_mode("SQLite", name, sizes) for name in CAPTURES]
+    return table("Capture: trigger versus poll (1 engine, poll interval 1 s)", header, rows)
 
 
 # -- many pending waits ---------------------------------------------------------------------
@@ -263,8 +330,7 @@ def profile(sizes: Sizes, backend: str) -> None:
     with BACKENDS[backend]() as db:
         install_tickets(db, sizes.burst)
         publish_marking_graph(db)
-        with db.write() as conn:
-            conn.execute(text("UPDATE tickets SET status = 'OPN'"))
+        _open(db, 1, sizes.burst)
         worker = Engine(db, lease=timedelta(minutes=5))
         worker.start()
         counts = _count_statements(db)
@@ -305,10 +371,14 @@ def main() -> None:
         choices=tuple(BACKENDS),
         help="cProfile an in-process engine (on SQLite unless PostgreSQL is named)",
     )
+    parser.add_argument("--capture", action="store_true", help="only trigger versus poll")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.profile:
         profile(sizes, args.profile)
+        return
+    if args.capture:
+        print(capture_table(sizes))
         return
     header = (
         "backend",
@@ -322,6 +392,8 @@ def main() -> None:
     rows = [throughput("SQLite", 1, sizes)]
     rows += [throughput("PostgreSQL", count, sizes) for count in (1, 2, 4)]
     print(table("Status change → finished run (trigger → rules → set field)", header, rows))
+    print()
+    print(capture_table(sizes))
     print()
     header = (
         "backend",

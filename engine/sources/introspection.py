@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -65,6 +66,15 @@ def quoted(conn: Connection, table: str) -> str:
     return ".".join(quote(part) for part in _located(conn, table) if part is not None)
 
 
+def own_schema(conn: Connection) -> str | None:
+    """StatusFlow's schema on PostgreSQL (first on its connections' search path), asked of
+    the server: the dialect's cached idea of it is empty when the first connection came
+    before ``db upgrade`` created the schema."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return conn.scalar(text("SELECT current_schema()"))
+
+
 def business_tables(conn: Connection, schema: str | None = None) -> list[str]:
     """The tables of a schema a person may register: everything but StatusFlow's own."""
     if schema is None and conn.dialect.name == "postgresql":
@@ -77,7 +87,7 @@ def host_schemas(conn: Connection) -> list[str]:
     """The schemas that may hold business tables (not StatusFlow's, not the system's)."""
     if conn.dialect.name != "postgresql":
         return []
-    own = conn.dialect.default_schema_name
+    own = own_schema(conn)
     names = inspect(conn).get_schema_names()
     return [n for n in names if n != own and not n.startswith(("pg_", "information_schema"))]
 
@@ -94,7 +104,7 @@ def _check_schema(conn: Connection, schema: str | None, table: str) -> str | Non
     stored = _stored_name(schema, schemas)
     if stored is not None:
         return stored
-    if schema == conn.dialect.default_schema_name:
+    if schema == own_schema(conn):
         raise SourceError(
             f"{schema} is StatusFlow's own schema; its tables cannot be a record source. "
             f"Choose a table in one of: {', '.join(schemas) or 'no other schema yet'}."

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, String, text, update
 
 from engine.errors import SourceError
-from engine.sources.introspection import quoted
+from engine.sources.introspection import own_schema, quoted
 from engine.storage.tables import write_context
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ def _sqlite_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
 
 
 def _own_schema(conn: Connection) -> str:
-    schema = conn.dialect.default_schema_name
+    schema = own_schema(conn)
     assert schema, "a PostgreSQL connection always has StatusFlow's schema first"
     return schema
 

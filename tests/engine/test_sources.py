@@ -18,6 +18,7 @@ from engine.sources.registry import (
     refresh_fields,
     remove_source,
 )
+from engine.storage import schema
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries, graphs
 from tests.host import as_host, stored
@@ -273,3 +274,13 @@ def test_sqlites_loose_column_types_are_understood(db: Database) -> None:
         "g": "date",
         "h": "text",
     }
+
+
+def test_a_source_is_added_right_after_the_first_upgrade(empty_db: Database) -> None:
+    """The first connection came before StatusFlow's schema existed (a first start)."""
+    empty_db.check_reachable()
+    schema.upgrade(empty_db)
+    with as_host(empty_db) as conn:
+        for statement in TICKETS:
+            conn.execute(text(statement))
+    assert register(empty_db).table == stored(empty_db, "tickets")

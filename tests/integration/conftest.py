@@ -17,10 +17,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
 
 from engine.clock import SYSTEM_CLOCK
 from engine.sources import registry, status_codes
+from engine.sources.registry import Capture
 from engine.storage.database import Database
 from engine.storage.tables import runs, status_events, work_items
 from tests.conftest import fresh_postgres_url
@@ -37,11 +49,13 @@ tickets = Table(
     Column("status", String(10), nullable=False),
     Column("priority", Integer, nullable=False),
     Column("trail", String(20), nullable=False),
+    Column("changed_at", DateTime, nullable=False, server_default=func.current_timestamp()),
 )
 INSERT_CHUNK = 10_000
+TRIGGER = Capture()
 
 
-def install_tickets(db: Database, count: int) -> None:
+def install_tickets(db: Database, count: int, capture: Capture = TRIGGER) -> None:
     """Create ``count`` NEW tickets and register the table as the record source 'tickets'."""
     with as_host(db) as conn:
         desk.create_all(conn)
@@ -53,7 +67,12 @@ def install_tickets(db: Database, count: int) -> None:
             ]
             conn.execute(insert(tickets), rows)
     registry.add_source(
-        db, name="tickets", table="tickets", key_column="id", status_column="status"
+        db,
+        name="tickets",
+        table="tickets",
+        key_column="id",
+        status_column="status",
+        capture=capture,
     )
     status_codes.set_codes(db, "tickets", [("NEW", "New"), ("OPN", "Open")])
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
-from engine.sources.introspection import key_value
+from engine.sources.introspection import key_value, reflect_table
 from engine.storage.tables import engine_writes, poll_snapshots, poll_states, status_events
 
 if TYPE_CHECKING:
@@ -61,8 +61,10 @@ AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # before any engine's clock
 
 
 def start(conn: Connection, source: SourceInfo) -> None:
-    """Schedule the source's first poll, at once; it only learns how the table looks now."""
+    """Learn how the table looks now, in the transaction that registers the source, so
+    that every change after registering is seen; the next poll is due at once."""
     conn.execute(insert(poll_states).values(source_id=source.id, due_at=AT_ONCE))
+    poll(conn, source, datetime.now(UTC), reflect_table)
 
 
 def log_write(

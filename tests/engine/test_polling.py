@@ -62,15 +62,15 @@ def poll(db: Database, source: SourceInfo, at: datetime = T0) -> list[tuple[Any,
         ]
 
 
-def test_the_first_poll_learns_the_table_and_reports_nothing(db: Database) -> None:
-    source = cases(db)
-    assert poll(db, source) == []
-    assert poll(db, source) == []  # nothing changed since
+def test_registering_learns_the_table_so_every_later_change_is_seen(db: Database) -> None:
+    source = cases(db)  # the engine has not polled yet
+    assert poll(db, source) == []  # what was there before registering is no change
+    host(db, "UPDATE cases SET stage = 'SNA' WHERE id = 2")
+    assert poll(db, source) == [("2", "status", "stage", "NEW", "SNA", None)]
 
 
 def test_each_kind_of_change_becomes_the_event_a_trigger_would_write(db: Database) -> None:
     source = cases(db)
-    poll(db, source)
     host(
         db,
         "UPDATE cases SET stage = 'SNA' WHERE id = 1",
@@ -90,7 +90,6 @@ def test_each_kind_of_change_becomes_the_event_a_trigger_would_write(db: Databas
 
 def test_two_changes_between_polls_arrive_as_one(db: Database) -> None:
     source = cases(db)
-    poll(db, source)
     host(db, "UPDATE cases SET stage = 'SNA' WHERE id = 1", "UPDATE cases SET stage = 'ASN'")
     assert sorted(poll(db, source)) == [
         ("1", "status", "stage", "NEW", "ASN", None),
@@ -102,7 +101,6 @@ def test_two_changes_between_polls_arrive_as_one(db: Database) -> None:
 
 def test_a_deleted_record_leaves_the_snapshot_and_returns_as_created(db: Database) -> None:
     source = cases(db)
-    poll(db, source)
     host(db, "DELETE FROM case_tags", "DELETE FROM cases WHERE id = 2")
     assert poll(db, source) == [("1", "label_removed", "tag", "VIP", None, None)]
     host(db, "INSERT INTO cases VALUES (2, 'DEL', NULL, NULL)")
@@ -113,7 +111,6 @@ def test_with_a_changed_column_only_recent_rows_are_read_and_late_commits_are_se
     db: Database,
 ) -> None:
     source = cases(db, changed_column="changed")
-    poll(db, source)
     # a change stamped at 09:00 is read; one that committed late, stamped four minutes
     # before the newest seen, is still read; one without a new stamp is not read at all
     host(db, "UPDATE cases SET stage = 'SNA', changed = '2026-12-07 09:00:00' WHERE id = 1")
@@ -128,7 +125,6 @@ def test_with_a_changed_column_only_recent_rows_are_read_and_late_commits_are_se
 
 def test_the_engines_own_writes_are_recognised_and_consumed(db: Database) -> None:
     source = cases(db)
-    poll(db, source)
     store = RecordStore()
     run = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
     with db.write() as conn:
@@ -150,7 +146,6 @@ def test_the_engines_own_writes_are_recognised_and_consumed(db: Database) -> Non
 
 def test_an_old_write_log_entry_is_forgotten_after_a_day(db: Database) -> None:
     source = cases(db)
-    poll(db, source)
     with db.write() as conn:
         polling.log_write(conn, source, "2", {"stage": "XYZ"}, run_id="r" * 36, depth=1)
     poll(db, source, datetime.now(UTC) + timedelta(days=1, minutes=1))
@@ -189,8 +184,7 @@ def test_a_capture_that_cannot_work_is_refused_plainly(
 
 
 def test_a_polled_source_is_removed_with_its_state(db: Database) -> None:
-    source = cases(db)
-    poll(db, source)
+    cases(db)
     remove_source(db, "cases")
     with db.read() as conn:
         assert conn.execute(select(poll_states)).all() == []

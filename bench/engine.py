@@ -120,9 +120,11 @@ def _change_latencies(db: Database, first_key: int, last_key: int) -> list[float
             text("SELECT id, changed_at FROM tickets WHERE id BETWEEN :a AND :b"),
             {"a": first_key, "b": last_key},
         ).all()
-    return seconds_between(
-        [(at.replace(tzinfo=UTC), steps[str(key)]) for key, at in changed if str(key) in steps]
-    )
+
+    def utc(at: datetime | str) -> datetime:  # SQLite answers a plain query with text
+        return (at if isinstance(at, datetime) else datetime.fromisoformat(at)).replace(tzinfo=UTC)
+
+    return seconds_between([(utc(at), steps[str(key)]) for key, at in changed if str(key) in steps])
 
 
 def throughput(backend: str, engine_count: int, sizes: Sizes) -> list[object]:

@@ -39,6 +39,7 @@ from designer.reports_panel import ReportsPanel
 from designer.runs_panel import RunsPanel
 from designer.session import Session
 from designer.settings_dialog import SettingsDialog
+from designer.sources_dialog import SourcesDialog
 from designer.test_run_dialog import TestRunDialog
 from designer.times import set_display_zone
 from designer.validation_runner import ValidationRunner
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Import JSON…", self.import_json)
         self._action(file, "&Export JSON…", self.export_json)
         file.addSeparator()
+        self._action(file, "Record &sources…", self.open_sources)
         self._action(file, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
@@ -391,6 +393,10 @@ class MainWindow(QMainWindow):
         TestRunDialog(
             self.session.db, self.session.actor, self.document.graph.name, self.canvas, parent=self
         ).exec()
+
+    def open_sources(self) -> None:
+        SourcesDialog(self.session.db, self.session.actor, self).exec()
+        self._load_context()  # a new source, or new columns, for the forms and validation
 
     def open_settings(self) -> None:
         SettingsDialog(self.session.db, self.session.actor, self).exec()

@@ -28,6 +28,8 @@ def upgrade(ctx: Context, _args: argparse.Namespace) -> int:
         print(f"{where} is up to date (schema {after}).")
     else:
         print(f"{where} upgraded from schema {before or 'empty'} to {after}.")
+    if db.schema is not None:
+        print(f"StatusFlow's tables are in the PostgreSQL schema {db.schema}.")
     return 0
 
 
@@ -37,4 +39,6 @@ def info(ctx: Context, _args: argparse.Namespace) -> int:
     print(f"Database: {describe(db.url)}")
     print(f"Chosen by: {ctx.choice.origin}")
     print(f"Schema:   {revision or 'none yet'} (this program: {schema.head_revision()})")
+    if db.schema is not None:
+        print(f"Tables:   in the PostgreSQL schema {db.schema} (choose another with ?schema=NAME)")
     return 0

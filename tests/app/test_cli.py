@@ -152,8 +152,11 @@ def test_db_upgrade_then_info(empty_db: Database, capsys) -> None:
     assert code == 2  # not upgraded yet: refused with the command to run
     code, out, _ = run(capsys, "--database", url, "db", "upgrade")
     assert code == 0 and "upgraded from schema empty" in out
+    on_postgresql = empty_db.is_postgresql
+    assert ("tables are in the PostgreSQL schema statusflow" in out) == on_postgresql
     code, out, _ = run(capsys, "--database", url, "db", "info")
     assert code == 0 and "Chosen by: --database" in out
+    assert ("in the PostgreSQL schema statusflow" in out) == on_postgresql
 
 
 def test_embedded_default_upgrades_itself(statusflow_home: Path, capsys) -> None:

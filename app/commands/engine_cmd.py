@@ -35,9 +35,9 @@ def run_engine(ctx: Context, args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    db = ctx.database()
     for chatty in ("alembic", "apscheduler"):  # a line per tick would flood the journal
         logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    db = ctx.database()
     engine = Engine(db, secrets=ctx.secrets, lease=timedelta(seconds=args.lease), batch=args.batch)
     if args.once:
         engine.start()

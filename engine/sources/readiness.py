@@ -45,7 +45,7 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
         require(conn, actor, "sources.manage")
         source = get_source(conn, name)
         findings = _postgresql(conn, source) if conn.dialect.name == "postgresql" else []
-        if not source.polled:
+        if not source.polled and all(f.ok for f in findings[:1]):  # its schema is usable
             findings.append(_triggers(conn, source))
     return Readiness(source, tuple(findings))
 
@@ -133,14 +133,14 @@ def _capture_function(conn: Connection, role: str) -> Finding:
 
 def _triggers(conn: Connection, source: SourceInfo) -> Finding:
     present = triggers.installed(conn, source)
-    missing = [
-        statement for name, statement in triggers.named_ddl(conn, source) if name not in present
-    ]
+    missing = [(n, s) for n, s in triggers.named_ddl(conn, source) if n not in present]
+    tables = " and ".join(filter(None, (source.table, source.label_table)))
     if not missing:
-        return Finding(True, f"The capture triggers on {source.table} are installed.")
+        return Finding(True, f"The capture triggers on {tables} are installed.")
+    names = ", ".join(name for name, _ in missing)
     return Finding(
         False,
-        f"{len(missing)} capture trigger(s) on {source.table} are missing, so its changes "
-        "are not seen. An administrator runs:",
-        tuple(statement + ";" for statement in missing),
+        f"The capture trigger(s) {names} are missing, so those changes to {tables} are "
+        "not seen. An administrator runs:",
+        tuple(statement + ";" for _, statement in missing),
     )

@@ -235,6 +235,11 @@ def _capture_columns(
                 "add --capture poll, or leave them out."
             )
         return {"capture": "trigger"}
+    if not capture.install:
+        raise SourceError(
+            "--install-later is for trigger capture; poll capture installs nothing on "
+            "the host's tables."
+        )
     changed = None
     if capture.changed_column:
         (changed,) = check_columns(conn, table, [capture.changed_column])

@@ -285,8 +285,8 @@ def uninstall(conn: Connection, source: SourceInfo) -> None:
     if not all(installed(conn, source).values()):
         statements = ";\n".join(drop_ddl(conn, source))
         raise SourceError(
-            f"StatusFlow's database role {_role(conn)} does not own {source.table}, so it may "
-            f"not remove the triggers an administrator installed. An administrator runs:\n"
+            f"StatusFlow's database role {_role(conn)} does not own {source.table}, so PostgreSQL "
+            f"lets it add triggers there but not remove them. An administrator runs:\n"
             f"{statements};\nthen run 'statusflow source remove {source.name}' again."
         )
     for statement in drop_ddl(conn, source):

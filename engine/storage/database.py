@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from engine.errors import DatabaseError
 
@@ -35,11 +35,13 @@ def parse_url(url: str | URL) -> URL:
     """Parse a database URL, naming the problem when it is not one."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise DatabaseError(
             f"'{url}' is not a database URL. Use sqlite:///path/to/file.db or "
             "postgresql://user@host:5432/database."
         ) from None
+    if parsed.drivername == "postgres":  # libpq's short form
+        parsed = parsed.set(drivername="postgresql")
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -138,13 +140,13 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads (it never blocks writers on SQLite in WAL)."""
-        with self._connect() as conn, conn.begin():
+        with self._connect() as conn, _refusals_in_words(), conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that writes; it commits when the block ends without error."""
-        with self._connect() as conn:
+        with self._connect() as conn, _refusals_in_words():
             conn = conn.execution_options(sf_write=True)
             with conn.begin():
                 yield conn
@@ -167,6 +169,26 @@ class Database:
         self.engine.dispose()
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE: the role lacks a grant
+
+
+@contextmanager
+def _refusals_in_words() -> Iterator[None]:
+    """A missing grant becomes one sentence saying what to do, not a stack of SQL: on a
+    customer's database it is the commonest thing to go wrong and an administrator fixes
+    it. (The transaction has rolled back by the time this sees the error.)"""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise DatabaseError(
+            f"The database refused StatusFlow's role: {first_line(exc)}. An administrator "
+            "grants what is missing ('statusflow source check NAME' lists what a record "
+            "source needs, with the SQL)."
+        ) from exc
+
+
 def connection_problem(url: URL, exc: Exception) -> str:
     """One sentence saying why a connection failed and what to try."""
     detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
@@ -176,6 +198,11 @@ def connection_problem(url: URL, exc: Exception) -> str:
         hint = (
             "The password was refused or missing: store it with "
             f"'statusflow secret set {database_secret_name(url)}'."
+        )
+    elif "permission denied for database" in lowered:
+        hint = (
+            f"An administrator runs: GRANT CONNECT ON DATABASE {url.database} TO "
+            f"{url.username or 'postgres'};"
         )
     elif "does not exist" in lowered and "database" in lowered:
         hint = "Create the database first (createdb), then run 'statusflow db upgrade'."

@@ -41,7 +41,10 @@ def test_check_says_what_is_missing_with_the_sql_and_exits_3(host, capsys) -> No
     assert run(capsys, "--database", url, *ADD, "--install-later")[0] == 0
     code, out, _ = run(capsys, "--database", url, "source", "check", "orders")
     assert code == 3
-    assert "MISSING  2 capture trigger(s) on shop.orders are missing" in out
+    assert (
+        "MISSING  The capture trigger(s) sf_orders_status, sf_orders_created are missing, so "
+        "those changes to shop.orders are not seen." in out
+    )
     assert "CREATE TRIGGER sf_orders_status AFTER UPDATE OF status ON shop.orders" in out
     assert "not ready" in out
 
@@ -70,8 +73,62 @@ def test_bad_names_get_one_plain_line(host, capsys, arguments, message) -> None:
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_a_wrong_password_or_an_unreachable_host_is_one_line(host, capsys) -> None:
-    wrong = host.statusflow_url().replace("127.0.0.1:5432", "127.0.0.1:1")
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("127.0.0.1:5432", "127.0.0.1:1"), "Check that the server is running"),
+        (("127.0.0.1:5432", "127.0.0.1:notaport"), "is not a database URL"),
+        (("@", "x@"), 'role "sf_engine_'),
+    ],
+)
+def test_a_wrong_url_is_one_line(host, capsys, change, message) -> None:
+    wrong = host.statusflow_url().replace(*change)
     code, _, err = run(capsys, "--database", wrong, "source", "list")
-    assert code != 0 and "Check that the server is running" in err
-    assert len(err.strip().splitlines()) == 1
+    assert code != 0 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_the_short_postgres_scheme_is_understood(host, capsys) -> None:
+    url = host.statusflow_url().replace("postgresql://", "postgres://")
+    code, out, _ = run(capsys, "--database", url, "db", "info")
+    assert code == 0 and "schema statusflow" in out
+
+
+def test_without_connect_the_administrator_is_told_the_grant(host, capsys) -> None:
+    with host.admin() as admin:
+        admin.execute(f"REVOKE CONNECT ON DATABASE {host.name} FROM PUBLIC")
+    code, _, err = run(capsys, "--database", host.statusflow_url(), "source", "list")
+    assert code != 0
+    assert f"GRANT CONNECT ON DATABASE {host.name} TO {host.statusflow_role};" in err
+
+
+def test_a_missing_grant_is_one_line_that_says_who_fixes_it(host, capsys) -> None:
+    url = host.statusflow_url()
+    with host.admin() as admin:
+        admin.execute("CREATE TABLE shop.order_statuses (code text PRIMARY KEY, description text)")
+    assert run(capsys, "--database", url, *ADD, "--capture", "poll")[0] == 0
+    code, out, err = run(
+        capsys,
+        "--database",
+        url,
+        "source",
+        "codes",
+        "orders",
+        "--from-table",
+        "shop.order_statuses",
+    )
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "SELECT" not in err.replace("permission", "")
+    assert "permission denied for table order_statuses" in err
+    assert "An administrator grants what is missing" in err
+
+
+def test_check_without_use_of_the_schema_says_so_and_exits_3(host, capsys) -> None:
+    url = host.statusflow_url()
+    assert run(capsys, "--database", url, *ADD, "--install-later")[0] == 0
+    with host.admin() as admin:
+        admin.execute(f"REVOKE USAGE ON SCHEMA shop FROM {host.statusflow_role}")
+    code, out, _ = run(capsys, "--database", url, "source", "check", "orders")
+    assert code == 3
+    assert "may not use the schema shop" in out
+    assert f"GRANT USAGE ON SCHEMA shop TO {host.statusflow_role};" in out

@@ -128,6 +128,6 @@ def test_check_shows_each_item_and_a_missing_trigger_with_its_sql(
     settle(dialog)
     shown = dialog.result.toPlainText()
     assert "orders is not ready" in shown
-    assert "1 capture trigger(s) on orders are missing" in shown
+    assert "The capture trigger(s) sf_orders_status are missing" in shown
     assert "CREATE TRIGGER sf_orders_status AFTER UPDATE OF status ON orders" in shown
     save_screenshot(dialog, "sources_dialog_check")

@@ -171,6 +171,7 @@ def test_polling_is_scheduled_by_its_interval(db: Database) -> None:
         (Capture("poll", changed_column="owner"), "owner holds text values, not date-times"),
         (Capture("poll", changed_column="nope"), "has no column 'nope'"),
         (Capture("trigger", poll_seconds=3), "belong to poll capture"),
+        (Capture("poll", install=False), "--install-later is for trigger capture"),
     ],
 )
 def test_a_capture_that_cannot_work_is_refused_plainly(

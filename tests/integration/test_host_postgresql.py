@@ -183,7 +183,8 @@ def test_an_administrator_installs_the_sql_by_hand_and_check_sees_it(
     before = readiness.check_source(db, "orders")
     assert not before.ready
     [missing] = [f for f in before.findings if not f.ok]
-    assert "capture trigger(s) on shop.orders are missing" in missing.sentence
+    assert "sf_orders_label_added, sf_orders_label_removed are missing" in missing.sentence
+    assert "changes to shop.orders and shop.order_labels are not seen" in missing.sentence
     with host.admin() as admin:
         for statement in readiness.capture_sql(db, "orders"):
             admin.execute(statement)

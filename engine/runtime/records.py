@@ -21,6 +21,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -188,6 +189,9 @@ class RecordStore:
         statement = self._updates.get(source.table)
         if statement is None:  # the columns to set come with the parameters
             statement = update(table).where(column == bindparam(KEY_PARAMETER))
+            if source.polled and source.changed_column:
+                # the poll reads rows by this column: the engine's own change must show
+                statement = statement.values({source.changed_column: func.current_timestamp()})
             self._updates[source.table] = statement
         with self._as_run(conn, run_id, depth):
             changed = conn.execute(statement, {**values, KEY_PARAMETER: value}).rowcount

@@ -21,7 +21,7 @@ guard and "do not execute if changed" read them) and consumes the log entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -216,27 +216,23 @@ def _typed(column: Any, key: str) -> Any:
         return key
 
 
-def _causes(conn: Connection, source: SourceInfo, changes: list[_Change]) -> dict[int, Any]:
-    """For each change the engine made (by index), the logged write that explains it;
-    each write explains one change and is then consumed."""
-    keys = sorted({change.key for change in changes})
+def _causes(
+    conn: Connection, source: SourceInfo, changes: list[_Change], read: Collection[str]
+) -> dict[int, Any]:
+    """For each change the engine made (by index), the logged write that explains it
+    (the newest, if runs wrote the same value twice). Every logged write for a record
+    this poll read is then consumed, matched or not: the poll has seen where it led, so
+    it must not explain a later change by the host."""
     rows = conn.execute(
         select(engine_writes)
         .where(engine_writes.c.source_id == source.id)
-        .where(engine_writes.c.record_key.in_(keys))
         .order_by(engine_writes.c.id)
     ).all()
-    unused = list(rows)
-    found: dict[int, Any] = {}
-    for index, change in enumerate(changes):
-        for row in unused:
-            if (row.record_key, row.field, row.value) == change.logged_as:
-                found[index] = row
-                unused.remove(row)
-                break
-    if found:
-        used = [row.id for row in found.values()]
-        conn.execute(delete(engine_writes).where(engine_writes.c.id.in_(used)))
+    newest = {(row.record_key, row.field, row.value): row for row in rows}
+    found = {i: newest[c.logged_as] for i, c in enumerate(changes) if c.logged_as in newest}
+    seen = [row.id for row in rows if row.record_key in read]
+    if seen:
+        conn.execute(delete(engine_writes).where(engine_writes.c.id.in_(seen)))
     return found
 
 
@@ -267,7 +263,7 @@ def poll(conn: Connection, source: SourceInfo, now: datetime, table_of: TableOf)
                 .where(poll_snapshots.c.source_id == source.id)
                 .where(poll_snapshots.c.record_key.in_(gone))
             )
-    _write_events(conn, source, changes, now)
+    _write_events(conn, source, changes, _causes(conn, source, changes, seen), now)
     conn.execute(
         update(poll_states)
         .where(poll_states.c.source_id == source.id)
@@ -301,11 +297,14 @@ def _store(conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, 
 
 
 def _write_events(
-    conn: Connection, source: SourceInfo, changes: list[_Change], now: datetime
+    conn: Connection,
+    source: SourceInfo,
+    changes: list[_Change],
+    causes: dict[int, Any],
+    now: datetime,
 ) -> None:
     if not changes:
         return
-    causes = _causes(conn, source, changes)
     conn.execute(
         insert(status_events),
         [

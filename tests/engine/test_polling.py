@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from engine.runtime.records import RecordStore
 from engine.sources import polling
 from engine.sources.registry import Capture, SourceInfo, add_source, remove_source
 from engine.storage.database import Database
-from engine.storage.tables import engine_writes, poll_states, status_events
+from engine.storage.tables import engine_writes, poll_snapshots, poll_states, status_events
 from tests.host import as_host
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -144,10 +145,22 @@ def test_the_engines_own_writes_are_recognised_and_consumed(db: Database) -> Non
         assert conn.execute(select(engine_writes)).all() == []
 
 
-def test_an_old_write_log_entry_is_forgotten_after_a_day(db: Database) -> None:
-    source = cases(db)
+def moved_on(db: Database) -> SourceInfo:
+    """A source polled by its changed column whose high water is past record 2's stamp,
+    so a poll reads record 1 (changed at 09:00) and not record 2 (08:00)."""
+    source = cases(db, changed_column="changed")
+    host(db, "UPDATE cases SET stage = 'SNA', changed = '2026-12-07 09:00:00' WHERE id = 1")
+    poll(db, source)
+    return source
+
+
+def test_an_unread_records_write_log_entry_is_forgotten_after_a_day(db: Database) -> None:
+    source = moved_on(db)
     with db.write() as conn:
         polling.log_write(conn, source, "2", {"stage": "XYZ"}, run_id="r" * 36, depth=1)
+    poll(db, source, datetime.now(UTC) + timedelta(hours=23))
+    with db.read() as conn:
+        assert len(conn.execute(select(engine_writes)).all()) == 1  # record 2 was not read
     poll(db, source, datetime.now(UTC) + timedelta(days=1, minutes=1))
     with db.read() as conn:
         assert conn.execute(select(engine_writes)).all() == []
@@ -189,3 +202,89 @@ def test_a_polled_source_is_removed_with_its_state(db: Database) -> None:
     remove_source(db, "cases")
     with db.read() as conn:
         assert conn.execute(select(poll_states)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (Decimal("5.00"), "5"),
+        (5.0, "5"),
+        (5, "5"),
+        (Decimal("12.50"), "12.5"),
+        (Decimal("1E+3"), "1000"),
+        (datetime(2026, 12, 7, 9, 30), "2026-12-07T09:30:00"),
+        ("DEL", "DEL"),
+        (None, None),
+    ],
+)
+def test_a_value_reads_the_same_whoever_wrote_it(value: Any, shown: str | None) -> None:
+    """The engine writes 5, the column gives back 5.00: one value, so the poll knows it."""
+    assert polling.as_text(value) == shown
+
+
+def test_the_engine_removing_a_label_is_known_as_its_own(db: Database) -> None:
+    source = cases(db)
+    run = "9b2f5c1e-7425-40de-944b-e07fc1f90ae7"
+    with db.write() as conn:
+        RecordStore().set_label(conn, source, "1", "VIP", present=False, run_id=run, depth=1)
+    assert poll(db, source) == [("1", "label_removed", "tag", "VIP", None, run)]
+
+
+def test_a_logged_write_explains_nothing_once_a_poll_has_read_its_record(db: Database) -> None:
+    """The engine set ASN, the host put NEW back before the poll: nothing to see. When
+    the host later sets ASN itself, that change is the host's, not the old run's."""
+    source = cases(db)
+    run = "1d7e2c1e-7425-40de-944b-e07fc1f90ae7"
+    with db.write() as conn:
+        RecordStore().write_fields(conn, source, "1", {"stage": "ASN"}, run_id=run, depth=1)
+    host(db, "UPDATE cases SET stage = 'NEW' WHERE id = 1")
+    assert poll(db, source) == []
+    host(db, "UPDATE cases SET stage = 'ASN' WHERE id = 1")
+    assert poll(db, source) == [("1", "status", "stage", "NEW", "ASN", None)]
+
+
+def test_the_engines_write_stamps_the_changed_column_so_the_poll_reads_it(db: Database) -> None:
+    source = moved_on(db)
+    run = "2a7e2c1e-7425-40de-944b-e07fc1f90ae7"
+    with db.write() as conn:
+        RecordStore().write_fields(conn, source, "2", {"stage": "SNA"}, run_id=run, depth=1)
+    assert poll(db, source) == [("2", "status", "stage", "NEW", "SNA", run)]
+
+
+def test_the_high_water_is_the_newest_stamp_whatever_the_row_order(db: Database) -> None:
+    source = cases(db, changed_column="changed")
+    host(
+        db,
+        "UPDATE cases SET stage = 'SNA', changed = '2026-12-07 09:00:00' WHERE id = 1",
+        "UPDATE cases SET stage = 'ASN', changed = '2026-12-07 08:59:00' WHERE id = 2",
+    )
+    assert len(poll(db, source)) == 2
+    host(db, "UPDATE cases SET changed = '2026-12-07 07:00:00'")  # stamps moved back
+    assert poll(db, source) == []  # a poll that reads nothing keeps the high water
+    with db.read() as conn:
+        assert conn.scalar(select(poll_states.c.high_water)) == "2026-12-07T09:00:00"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_engines_never_poll_one_source_at_once(db: Database) -> None:
+    source = cases(db)
+    with db.write() as first, db.write() as second:
+        assert polling.claim_due(first, T0) == [source.id]
+        assert polling.claim_due(second, T0) == []  # locked by the first: skipped
+
+
+def test_with_a_changed_column_a_deleted_record_stays_in_the_snapshot(db: Database) -> None:
+    """Only rows changed lately are read, so a missing row is not a deleted one."""
+    source = moved_on(db)
+    host(db, "UPDATE cases SET stage = 'ASN', changed = '2026-12-07 09:01:00' WHERE id = 1")
+    assert len(poll(db, source)) == 1  # record 2 was not read this time
+    with db.read() as conn:
+        keys = set(
+            conn.scalars(
+                select(poll_snapshots.c.record_key).where(poll_snapshots.c.source_id == source.id)
+            )
+        )
+    assert keys == {"1", "2"}

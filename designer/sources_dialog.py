@@ -281,7 +281,13 @@ class SourcesDialog(QDialog):
     def _added(self, source: registry.SourceInfo) -> None:
         self.name.clear()
         self._call(lambda: registry.list_sources(self.db), self._show_sources)
+        self._call(lambda: source.name, self._select)
         self._check(source.name)
+
+    def _select(self, name: str) -> None:
+        for row in range(self.existing.count()):
+            if self.existing.item(row).data(256) == name:
+                self.existing.setCurrentRow(row)
 
     def selected(self) -> str | None:
         item = self.existing.currentItem()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from engine.errors import SourceError
 from engine.governance.permissions import require
-from engine.sources import triggers
+from engine.sources import registry, triggers
 from engine.sources.introspection import quoted, split_name
 from engine.sources.registry import SourceInfo, get_source
 from engine.storage.database import Database
@@ -45,7 +45,9 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
         require(conn, actor, "sources.manage")
         source = get_source(conn, name)
         findings = _postgresql(conn, source) if conn.dialect.name == "postgresql" else []
-        if not source.polled and all(f.ok for f in findings[:1]):  # its schema is usable
+        if source.polled:
+            findings.append(_polled(source))
+        elif all(f.ok for f in findings[:1]):  # its schema is usable
             findings.append(_triggers(conn, source))
     return Readiness(source, tuple(findings))
 
@@ -128,6 +130,14 @@ def _capture_function(conn: Connection, role: str) -> Finding:
         False,
         "The capture function is missing or does not run with StatusFlow's rights; "
         f"register the source again as {role}.",
+    )
+
+
+def _polled(source: SourceInfo) -> Finding:
+    return Finding(
+        True,
+        f"{source.table} is {registry.capture_words(source)}; nothing of StatusFlow's is "
+        "installed on it.",
     )
 
 

@@ -95,7 +95,9 @@ def test_a_table_is_picked_from_lists_and_watched_by_polling(
     assert (source.capture, source.changed_column, source.poll_seconds) == ("poll", "touched", 2)
     assert (source.label_table, source.label_column) == ("ticket_tags", "tag")
     assert "tickets is ready." in dialog.result.toPlainText()
+    assert "polled every 2 s, by touched; nothing of StatusFlow's" in dialog.result.toPlainText()
     assert dialog.existing.count() == 3
+    assert dialog.selected() == "tickets"
 
 
 def test_comparing_every_row_needs_no_changed_column(qtbot: QtBot, dialog: SourcesDialog) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.context import Context
+from engine.sources import registry
 from engine.storage import schema
 from engine.storage.database import describe
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def upgrade(ctx: Context, _args: argparse.Namespace) -> int:
     db = ctx.database(check_schema=False)
     before, after = schema.upgrade(db)
+    registry.renew_capture(db)
     where = describe(db.url)
     if before == after:
         print(f"{where} is up to date (schema {after}).")

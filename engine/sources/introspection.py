@@ -84,12 +84,19 @@ def business_tables(conn: Connection, schema: str | None = None) -> list[str]:
 
 
 def host_schemas(conn: Connection) -> list[str]:
-    """The schemas that may hold business tables (not StatusFlow's, not the system's)."""
+    """The schemas that may hold business tables: not the system's, and StatusFlow's own
+    only when it shares it with the host (a database set up before StatusFlow kept to a
+    schema of its own has both in public)."""
     if conn.dialect.name != "postgresql":
         return []
     own = own_schema(conn)
     names = inspect(conn).get_schema_names()
-    return [n for n in names if n != own and not n.startswith(("pg_", "information_schema"))]
+    return [
+        n
+        for n in names
+        if not n.startswith(("pg_", "information_schema"))
+        and (n != own or business_tables(conn, n))
+    ]
 
 
 def _check_schema(conn: Connection, schema: str | None, table: str) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from engine import audit
 from engine.errors import SourceError
@@ -312,6 +312,19 @@ def add_source(
             after=asdict(source),
         )
     return source
+
+
+def renew_capture(db: Database) -> int:
+    """Bring the capture function up to this program's (``db upgrade`` calls it): triggers
+    installed by an earlier StatusFlow keep calling it and get its guarantees. Returns
+    the number of trigger-captured sources."""
+    if not db.is_postgresql:
+        return 0
+    with db.write() as conn:
+        count = conn.scalar(select(func.count()).where(record_sources.c.capture == "trigger"))
+        if count:
+            triggers.install_function(conn)
+    return int(count or 0)
 
 
 def capture_words(source: SourceInfo) -> str:

@@ -84,9 +84,36 @@ def _known(revision: str) -> bool:
         return False
 
 
+def _schema_elsewhere(db: Database) -> str | None:
+    """PostgreSQL: another schema of this database that holds StatusFlow's tables (a
+    database set up before StatusFlow kept to its own schema keeps them in public)."""
+    if db.schema is None:
+        return None
+    query = text(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = "
+        "'sf_record_sources' AND table_schema <> :own ORDER BY table_schema LIMIT 1"
+    )
+    with db.read() as conn:
+        found = conn.scalar(query, {"own": db.schema})
+    return str(found) if found is not None else None
+
+
+def _refuse_second_copy(db: Database) -> None:
+    """Never start an empty StatusFlow beside an existing one: say where it is."""
+    elsewhere = _schema_elsewhere(db)
+    if elsewhere is not None:
+        raise DatabaseError(
+            f"StatusFlow's tables in {describe(db.url)} are in the schema {elsewhere}, not "
+            f"{db.schema}: add ?schema={elsewhere} to the database URL (then run "
+            "'statusflow db upgrade' once), or have an administrator move them."
+        )
+
+
 def upgrade(db: Database) -> tuple[str | None, str]:
     """Apply every missing migration; returns (revision before, revision after)."""
     before = current_revision(db)
+    if before is None:
+        _refuse_second_copy(db)
     if before is not None and not _known(before):
         _refuse_newer(db, before)
     with db.write() as conn:
@@ -129,6 +156,7 @@ def check(db: Database) -> None:
     if revision == head_revision():
         return
     if revision is None:
+        _refuse_second_copy(db)
         raise DatabaseError(
             f"The database {describe(db.url)} has no StatusFlow tables yet. "
             "Run 'statusflow db upgrade' to create them."

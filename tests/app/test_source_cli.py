@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
+from engine import demo
+from engine.storage import schema
+from engine.storage.database import Database
 from tests.app.test_cli import run
+from tests.conftest import fresh_postgres_url
 from tests.integration.host_postgresql import READ_AND_WRITE, HostDatabase, host_database
 
 pytestmark = pytest.mark.postgres
@@ -132,3 +137,37 @@ def test_check_without_use_of_the_schema_says_so_and_exits_3(host, capsys) -> No
     assert code == 3
     assert "may not use the schema shop" in out
     assert f"GRANT USAGE ON SCHEMA shop TO {host.statusflow_role};" in out
+
+
+@pytest.fixture
+def legacy_url(statusflow_home) -> Iterator[str]:
+    """A database StatusFlow set up in public, before it kept to a schema of its own."""
+    for url in fresh_postgres_url():
+        db = Database(f"{url}?schema=public")
+        schema.upgrade(db)
+        demo.install(db, actor="ana")
+        with db.write() as conn:  # as an earlier StatusFlow left its capture function
+            conn.exec_driver_sql("ALTER FUNCTION public.sf_capture_change() SECURITY INVOKER")
+        db.dispose()
+        yield url
+
+
+def test_statusflow_in_public_is_found_not_started_again_beside_it(legacy_url, capsys) -> None:
+    for command in (("source", "list"), ("db", "upgrade")):
+        code, _, err = run(capsys, "--database", legacy_url, *command)
+        assert code == 2
+        assert "are in the schema public, not statusflow: add ?schema=public" in err
+    with psycopg.connect(legacy_url) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'statusflow'"
+        ).fetchone() == (0,)
+
+
+def test_upgrading_gives_an_earlier_capture_function_its_guarantees(legacy_url, capsys) -> None:
+    code, _, _ = run(capsys, "--database", f"{legacy_url}?schema=public", "db", "upgrade")
+    assert code == 0
+    with psycopg.connect(legacy_url) as conn:
+        definer = conn.execute(
+            "SELECT prosecdef FROM pg_proc WHERE proname = 'sf_capture_change'"
+        ).fetchall()
+    assert definer == [(True,)]

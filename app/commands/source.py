@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.context import Context
+from engine.errors import SourceError
 from engine.sources import readiness, registry, status_codes
 
 NOT_READY = 3  # 'statusflow source check': something is missing (scripts test for it)
@@ -42,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add.add_argument(
         "--poll-interval", type=float, metavar="SECONDS", help="poll: seconds between polls"
+    )
+    add.add_argument(
+        "--host-url",
+        metavar="URL",
+        help="a table in another database (MariaDB/MySQL): not supported yet",
     )
     add.add_argument(
         "--install-later",
@@ -88,6 +94,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_source(ctx: Context, args: argparse.Namespace) -> int:
+    if args.host_url:
+        raise SourceError(
+            "Watching a table in another database (--host-url) is not supported yet: "
+            "the table must be in StatusFlow's own database. For a PostgreSQL host, put "
+            "StatusFlow in a schema of that database (README, Team setup)."
+        )
     info = registry.add_source(
         ctx.database(),
         name=args.name,

@@ -171,3 +171,11 @@ def test_upgrading_gives_an_earlier_capture_function_its_guarantees(legacy_url, 
             "SELECT prosecdef FROM pg_proc WHERE proname = 'sf_capture_change'"
         ).fetchall()
     assert definer == [(True,)]
+
+
+def test_a_host_in_another_database_is_refused_in_one_line(host, capsys) -> None:
+    code, out, err = run(
+        capsys, "--database", host.statusflow_url(), *ADD, "--host-url", "mysql://app@crm/crm"
+    )
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "not supported yet" in err

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QRadioButton,
+    QScrollArea,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -89,13 +92,24 @@ class SourcesDialog(QDialog):
         self.worker = Worker(self)
         self.fields: dict[str, str] = {}
         self._suggested = ""  # the name the form proposed for the chosen table
+        content = QWidget()
+        boxes = QVBoxLayout(content)
+        boxes.setContentsMargins(0, 0, 0, 0)
+        boxes.addWidget(self._existing_box())
+        boxes.addWidget(self._form_box())
+        scroll = QScrollArea(self)  # on a small screen at 150 % the form scrolls
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
-        layout.addWidget(self._existing_box())
-        layout.addWidget(self._form_box())
+        layout.addWidget(scroll, 3)
         self.result = QTextBrowser(self)
-        self.result.setMinimumHeight(110)
+        self.result.setMinimumHeight(80)
         self.result.setOpenLinks(False)
         layout.addWidget(self.result, 1)
+        fits = self.screen().availableGeometry().height() - 60 if self.screen() else 700
+        # the whole form when the screen has room; below that it scrolls
+        scroll.setMinimumHeight(min(content.sizeHint().height(), fits - 160))
         self._say(
             "Pick a table and how its changes are seen, then press Start watching. "
             "Check lists what a watched table needs from the database."
@@ -103,7 +117,7 @@ class SourcesDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(720, 660)
+        self.resize(720, min(content.sizeHint().height() + 160, fits))
         self._call(lambda: registry.list_sources(db), self._show_sources)
         self._call(lambda: browse.catalog(db, actor=actor), self._show_catalog)
 
@@ -111,8 +125,9 @@ class SourcesDialog(QDialog):
 
     def _existing_box(self) -> QGroupBox:
         box = QGroupBox("Watched tables")
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.existing = QListWidget()
-        self.existing.setMaximumHeight(110)
+        self.existing.setMaximumHeight(90)
         self.check_button = QPushButton("Check")
         self.check_button.setToolTip("List every grant and trigger this source needs")
         self.remove_button = QPushButton("Stop watching…")
@@ -129,6 +144,8 @@ class SourcesDialog(QDialog):
 
     def _form_box(self) -> QGroupBox:
         box = QGroupBox("Watch another table")
+        # the explanations wrap: the form keeps its height, the result box gives way
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         form = QFormLayout(box)
         self.schema, self.table = QComboBox(), QComboBox()
         self.name = QLineEdit(placeholderText="a short name, e.g. orders")

@@ -17,7 +17,7 @@ from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 from tests.host import as_host
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ def pick_poll(qtbot: QtBot, dialog: SourcesDialog) -> None:
     assert button.isChecked()
 
 
+@sqlite_only
 def test_the_watched_tables_are_listed_with_how_they_are_captured(dialog: SourcesDialog) -> None:
     rows = [dialog.existing.item(i).text() for i in range(dialog.existing.count())]
     assert rows == [
@@ -68,6 +69,7 @@ def test_the_watched_tables_are_listed_with_how_they_are_captured(dialog: Source
     assert dialog.schema.isHidden()  # SQLite has no schemas to choose from
 
 
+@sqlite_only
 def test_a_table_is_picked_from_lists_and_watched_by_polling(
     qtbot: QtBot, dialog: SourcesDialog, db: Database
 ) -> None:
@@ -100,6 +102,7 @@ def test_a_table_is_picked_from_lists_and_watched_by_polling(
     assert dialog.selected() == "tickets"
 
 
+@sqlite_only
 def test_comparing_every_row_needs_no_changed_column(qtbot: QtBot, dialog: SourcesDialog) -> None:
     choose(qtbot, dialog, dialog.table, "tickets")
     pick_poll(qtbot, dialog)
@@ -108,6 +111,7 @@ def test_comparing_every_row_needs_no_changed_column(qtbot: QtBot, dialog: Sourc
     assert (capture.mode, capture.changed_column) == ("poll", None)
 
 
+@sqlite_only
 def test_a_refusal_is_shown_in_the_services_words(
     qtbot: QtBot, dialog: SourcesDialog, db: Database
 ) -> None:
@@ -120,6 +124,7 @@ def test_a_refusal_is_shown_in_the_services_words(
     assert [s.name for s in list_sources(db)] == ["customers", "orders"]
 
 
+@sqlite_only
 def test_check_shows_each_item_and_a_missing_trigger_with_its_sql(
     qtbot: QtBot, dialog: SourcesDialog, db: Database
 ) -> None:
@@ -133,3 +138,28 @@ def test_check_shows_each_item_and_a_missing_trigger_with_its_sql(
     assert "The capture trigger(s) sf_orders_status are missing" in shown
     assert "CREATE TRIGGER sf_orders_status AFTER UPDATE OF status ON orders" in shown
     save_screenshot(dialog, "sources_dialog_check")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_on_postgresql_the_schema_is_chosen_first(qtbot: QtBot, db: Database) -> None:
+    with as_host(db) as conn:
+        conn.execute(text("CREATE SCHEMA crm"))
+        conn.execute(text("CREATE TABLE crm.cases (id INTEGER PRIMARY KEY, stage TEXT)"))
+        conn.execute(text("CREATE TABLE public.unrelated (id INTEGER PRIMARY KEY, x TEXT)"))
+    dialog = SourcesDialog(db, "ana")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    settle(dialog)
+    schemas = [dialog.schema.itemText(i) for i in range(dialog.schema.count())]
+    assert schemas == ["crm", "public"]  # never StatusFlow's own
+    assert dialog.schema.currentText() == "public"
+    choose(qtbot, dialog, dialog.schema, "crm")
+    assert [dialog.table.itemText(i) for i in range(dialog.table.count())] == ["crm.cases"]
+    assert (dialog.name.text(), dialog.status.currentText()) == ("cases", "stage")
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    settle(dialog)
+    assert get_source(db, "cases").table == "crm.cases"
+    shown = dialog.result.toPlainText()
+    assert "cases is ready." in shown and "may use the schema crm" in shown
+    save_screenshot(dialog, "sources_dialog_postgresql")

@@ -94,8 +94,8 @@ def test_on_postgresql_statusflow_keeps_to_its_own_schema(empty_db: Database) ->
         )
     own.dispose()
     assert list(by_schema) == ["automation"] and by_schema["automation"] > 10
-    with pytest.raises(DatabaseError, match="no StatusFlow tables yet"):
-        schema.check(empty_db)  # the default schema, statusflow, is still empty
+    with pytest.raises(DatabaseError, match="in the schema automation, not statusflow"):
+        schema.check(empty_db)  # the default schema is empty: it says where they are
 
 
 def test_audit_entries_cannot_be_changed_or_removed(db: Database) -> None:

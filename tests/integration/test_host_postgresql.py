@@ -285,3 +285,33 @@ def test_poll_capture_knows_the_engines_own_writes(
     with host.app() as app:
         assert app.execute("SELECT status FROM orders WHERE id = 5").fetchone() == ("ASN",)
     worker.stop()
+
+
+def test_nothing_the_host_sets_can_make_capture_fail_its_write(host: HostDatabase) -> None:
+    """The capture insert has nothing that can fail: settings the application happens to
+    use, a search path of its own, and a key longer than the events' column."""
+    db = host.statusflow()
+    watch_orders(db)
+    with host.admin() as admin:  # a text key, as some applications have
+        admin.execute("CREATE TABLE shop.notes (ref text PRIMARY KEY, status text)")
+        admin.execute(f"GRANT SELECT, INSERT, UPDATE ON shop.notes TO {host.app_role}")
+        admin.execute(f"GRANT SELECT, UPDATE, TRIGGER ON shop.notes TO {host.statusflow_role}")
+    add_source(db, name="notes", table="shop.notes", key_column="ref", status_column="status")
+    with host.app() as app:
+        app.execute("SET statusflow.depth = 'not a number'")
+        app.execute("SELECT set_config('statusflow.run_id', %s, false)", ("r" * 100,))
+        app.execute("SET search_path TO pg_temp, shop")
+        app.execute("UPDATE orders SET status = 'DEL' WHERE id = 1")
+        app.execute("INSERT INTO notes VALUES (%s, 'NEW')", ("k" * 300,))
+    with db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT length(record_key), kind, causation_depth, length(caused_by_run_id) "
+            "FROM sf_status_events ORDER BY id"
+        ).fetchall()
+    assert rows == [(1, "status", 0, 36), (200, "created", 0, 36)]
+    engine(db, ManualClock()).run_until_idle()  # a made-up run id stops nothing
+    with db.read() as conn:
+        left = conn.exec_driver_sql(
+            "SELECT count(*) FROM sf_status_events WHERE processed_at IS NULL"
+        ).scalar()
+    assert left == 0

@@ -78,15 +78,17 @@ def _postgresql(conn: Connection, source: SourceInfo) -> list[Finding]:
     findings = [_schema_usage(conn, source.table, role)]
     if not findings[0].ok:
         return findings  # nothing in the schema can be checked without it
-    needs = [(source.table, "SELECT", "read its records"), (source.table, "UPDATE", "")]
+    needs = [
+        (source.table, "SELECT", "read its records"),
+        (source.table, "UPDATE", "let graphs set a status or a field"),
+    ]
     if source.label_table:
         needs += [
             (source.label_table, "SELECT", "read labels"),
-            (source.label_table, "INSERT", ""),
-            (source.label_table, "DELETE", ""),
+            (source.label_table, "INSERT", "let graphs apply labels"),
+            (source.label_table, "DELETE", "let graphs remove labels"),
         ]
     for table, privilege, why in needs:
-        why = why or "let graphs that set a status, a field or a label write it"
         ok = _privilege(conn, table, privilege)
         sentence = f"{role} may {privilege} {table} (to {why})"
         if not ok:

@@ -481,6 +481,7 @@ class MainWindow(QMainWindow):
         self.validation.wait_for_done(2000)
         self.versions.worker.wait_for_done(2000)
         self.engine_status.timer.stop()
+        self.inbox.refresh_timer.stop()  # a closed window reads no more tasks
         for panel in (self.reports, self.audit, self.engine_status, self.runs, self.inbox):
             panel.worker.wait_for_done(2000)
         save_layout(self)

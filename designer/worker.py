@@ -134,6 +134,9 @@ class Worker(QObject):
 def show_failure(parent: QWidget, title: str, exc: Exception) -> None:
     """A refusal shows the service's own sentence; anything else is a bug: logged, and
     the person is told so in words instead of the window crashing."""
+    if not parent.isVisible():  # a closed window's late answer: nobody to tell
+        log.warning("%s (window closed): %s", title, exc)
+        return
     if isinstance(exc, StatusFlowError):
         QMessageBox.warning(parent, title, str(exc))
         return

@@ -232,3 +232,9 @@ def test_the_window_reopens_the_automation_worked_on_last(qtbot: QtBot, db: Data
     second.reopen_last()
     assert second.document.graph.name == LADDER
     assert not second.document.dirty
+
+
+def test_a_closed_window_stops_reading_tasks(window: MainWindow) -> None:
+    assert window.inbox.refresh_timer.isActive()
+    window.close()
+    assert not window.inbox.refresh_timer.isActive()

@@ -80,6 +80,7 @@ def test_a_refusal_shows_its_sentence_and_a_bug_is_logged_not_shown(
         )
     parent = QWidget()
     qtbot.addWidget(parent)
+    parent.show()
     show_failure(parent, "Not published", StatusFlowError("V1.0 is rejected."))
     show_failure(parent, "Not published", KeyError("version"))
     assert shown == [
@@ -87,3 +88,7 @@ def test_a_refusal_shows_its_sentence_and_a_bug_is_logged_not_shown(
         ("critical", "Not published", INTERNAL_ERROR),
     ]
     assert "KeyError" in caplog.text
+    parent.close()  # a late answer to a closed window is logged, never a modal box
+    show_failure(parent, "Could not read your tasks", StatusFlowError("The database is gone."))
+    assert len(shown) == 2
+    assert "Could not read your tasks (window closed): The database is gone." in caplog.text

@@ -14,7 +14,7 @@ from engine.time_zone import in_zone, moment_text, next_clock_time
 class Rules(InternalExecutor):
     def run(self, step: Step) -> Outcome:
         verdict, explained = evaluate(
-            step.params["rules"], step.record or {}, step.run.start_snapshot
+            step.params["rules"], step.record or {}, step.run.start_snapshot, step.services.zone
         )
         branch = "Yes" if verdict else "No"
         return Outcome(

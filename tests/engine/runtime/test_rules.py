@@ -25,7 +25,9 @@ from engine.nodes.operators import OPERATORS
 from engine.runtime.engine import Engine
 from engine.runtime.rules import evaluate, holds
 from engine.runtime.runs import jsonable
+from engine.settings import set_setting
 from engine.storage.database import Database
+from engine.time_zone import TIME_ZONE
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, run_states, set_status, shop, timeline
 from tests.host import as_host
@@ -567,3 +569,15 @@ def test_changed_since_start_sees_the_host_change_and_nothing_else(
     checked, note = _branch(db, 12)
     assert note == "Took No for 12."
     assert checked.count(": no (it is") == len(unchanged) + 1  # a stored decimal or date
+
+
+def test_a_time_without_a_zone_is_read_in_the_organisations_zone(
+    db: Database, clock: ManualClock
+) -> None:
+    """09:00 in Tokyo is 00:00 UTC: before 03:00 UTC there, after it when read as UTC."""
+    shop(db, clock)
+    set_setting(db, TIME_ZONE, "Asia/Tokyo", actor="ana")
+    _host(db, "UPDATE orders SET created_at = '2026-12-07 09:00:00' WHERE id = 4")
+    rule = {"field": "created_at", "operator": "less_than", "value": "2026-12-07T03:00:00+00:00"}
+    _deliver(db, clock, _yes_or_no("Early orders", "all", rule), 4)
+    assert _branch(db, 4)[1] == "Took Yes for 4."

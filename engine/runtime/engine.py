@@ -98,6 +98,7 @@ class Engine:
         self.schedules = Schedules(self.services, self.ingest, clock)
         self._schedules_checked: datetime | None = None
         self.limits = EngineLimits()
+        self._next_poll: datetime | None = None  # re-read each heartbeat and after polls
         self.started = False
         self.stopping = False
 
@@ -166,10 +167,11 @@ class Engine:
             self._read_settings(conn)
 
     def _read_settings(self, conn: Connection) -> None:
-        """Limits, the time zone and catalogue changes, at start and on each heartbeat:
-        a change an admin makes reaches every engine within seconds."""
+        """Limits, the time zone, catalogue changes and the next poll, at start and on
+        each heartbeat: a change an admin makes reaches every engine within seconds."""
         self.limits = engine_limits(conn)
         self.services.read_settings(conn)
+        self._next_poll = polling.next_due(conn)  # a source added since is polled too
 
     def stop(self) -> None:
         """Mark this engine stopped and free the SQLite lock."""
@@ -222,6 +224,8 @@ class Engine:
         whose poll fails (its table renamed, a grant revoked) is logged and tried again
         at its next interval without holding up the others."""
         now = self.clock.now()
+        if self._next_poll is None or now < self._next_poll:
+            return 0  # nothing due: a wake costs no transaction for polling
         written = 0
         with self.db.write() as conn:
             for source_id in polling.claim_due(conn, now):
@@ -232,6 +236,7 @@ class Engine:
                 except SQLAlchemyError as exc:
                     log.warning("polling %s failed: %s", source.name, first_line(exc))
                 polling.reschedule(conn, source, now)
+            self._next_poll = polling.next_due(conn)
         return written
 
     def ingest_events(self) -> tuple[int, int]:
@@ -266,12 +271,11 @@ class Engine:
 
     def next_due(self) -> datetime | None:
         """When the next pending work item or poll falls due, if later than now."""
+        now = self.clock.now()
         with self.db.read() as conn:
-            due = [
-                leases.next_due(conn, self.clock.now()),
-                polling.next_due(conn, self.clock.now()),
-            ]
-        return min((d for d in due if d is not None), default=None)
+            item = leases.next_due(conn, now)
+        poll = self._next_poll if self._next_poll is not None and self._next_poll > now else None
+        return min((d for d in (item, poll) if d is not None), default=None)
 
     def sweep(self) -> int:
         """Hand out work whose engine died; an email that may have gone out becomes a

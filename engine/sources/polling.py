@@ -122,10 +122,9 @@ def claim_due(conn: Connection, now: datetime) -> list[int]:
     return list(conn.scalars(query.order_by(poll_states.c.due_at)))
 
 
-def next_due(conn: Connection, now: datetime) -> datetime | None:
-    """When the next poll falls due, if later than now."""
-    query = select(func.min(poll_states.c.due_at)).where(poll_states.c.due_at > now)
-    return conn.scalar(query)
+def next_due(conn: Connection) -> datetime | None:
+    """When the earliest poll falls due (perhaps already); None without polled sources."""
+    return conn.scalar(select(func.min(poll_states.c.due_at)))
 
 
 def reschedule(conn: Connection, source: SourceInfo, now: datetime) -> None:

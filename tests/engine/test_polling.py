@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from engine.errors import SourceError
+from engine.runtime.engine import Engine
 from engine.runtime.records import RecordStore
 from engine.sources import polling
 from engine.sources.registry import Capture, SourceInfo, add_source, remove_source
@@ -172,7 +173,7 @@ def test_polling_is_scheduled_by_its_interval(db: Database) -> None:
         assert polling.claim_due(conn, T0) == [source.id]  # the first poll is due at once
         polling.reschedule(conn, source, T0)
         assert polling.claim_due(conn, T0 + timedelta(seconds=1)) == []
-        assert polling.next_due(conn, T0) == T0 + timedelta(seconds=2)
+        assert polling.next_due(conn) == T0 + timedelta(seconds=2)
         assert polling.claim_due(conn, T0 + timedelta(seconds=2)) == [source.id]
 
 
@@ -288,3 +289,15 @@ def test_with_a_changed_column_a_deleted_record_stays_in_the_snapshot(db: Databa
             )
         )
     assert keys == {"1", "2"}
+
+
+def test_without_a_polled_source_a_wake_opens_no_transaction_for_polling(
+    db: Database,
+) -> None:
+    worker = Engine(db)
+    worker.start()
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    assert worker.poll_sources() == 0
+    assert sent == []  # nothing polled: not even a look at sf_poll_states
+    worker.stop()

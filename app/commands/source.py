@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from app.context import Context
-from engine.errors import SourceError
 from engine.sources import readiness, registry, status_codes
 
 NOT_READY = 3  # 'statusflow source check': something is missing (scripts test for it)
@@ -47,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--host-url",
         metavar="URL",
-        help="a table in another database (MariaDB/MySQL): not supported yet",
+        help="the table is in another database, e.g. mysql://statusflow@db:3306/shop "
+        "(password: 'statusflow secret set db/USER@HOST:PORT' or STATUSFLOW_HOST_PASSWORD_NAME)",
     )
     add.add_argument(
         "--install-later",
@@ -94,12 +94,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_source(ctx: Context, args: argparse.Namespace) -> int:
-    if args.host_url:
-        raise SourceError(
-            "Watching a table in another database (--host-url) is not supported yet: "
-            "the table must be in StatusFlow's own database. For a PostgreSQL host, put "
-            "StatusFlow in a schema of that database (README, Team setup)."
-        )
     info = registry.add_source(
         ctx.database(),
         name=args.name,
@@ -114,6 +108,7 @@ def add_source(ctx: Context, args: argparse.Namespace) -> int:
         capture=registry.Capture(
             args.capture, args.changed_column, args.poll_interval, not args.install_later
         ),
+        host_url=args.host_url,
         actor=ctx.actor,
     )
     labels = f", labels from {info.label_table}" if info.label_table else ""

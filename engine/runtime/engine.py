@@ -32,8 +32,8 @@ from engine.runtime.services import Services
 from engine.runtime.starts import Schedules
 from engine.secrets import SecretStore
 from engine.settings import EngineLimits, engine_limits
-from engine.sources import polling
-from engine.sources.registry import get_source_by_id
+from engine.sources import capture_table, polling
+from engine.sources.registry import SourceInfo, get_source_by_id
 from engine.storage.database import Database, first_line
 from engine.storage.tables import engines, locks
 from engine.storage.types import new_id
@@ -220,23 +220,42 @@ class Engine:
         raise StatusFlowError(f"The engine was still busy after {max_rounds} rounds.")
 
     def poll_sources(self) -> int:
-        """Poll the sources captured by polling whose interval has passed; a source
-        whose poll fails (its table renamed, a grant revoked) is logged and tried again
-        at its next interval without holding up the others."""
+        """Poll the sources captured by polling whose interval has passed, and move what
+        the triggers of a host database of its own captured; a source whose poll fails
+        (its table renamed, a grant revoked, its host down) is logged and tried again at
+        its next interval without holding up the others."""
         now = self.clock.now()
         if self._next_poll is None or now < self._next_poll:
             return 0  # nothing due: a wake costs no transaction for polling
         written = 0
+        moved: list[tuple[SourceInfo, list[int]]] = []
         with self.db.write() as conn:
             for source_id in polling.claim_due(conn, now):
                 source = get_source_by_id(conn, source_id)
                 try:
-                    with conn.begin_nested():
-                        written += polling.poll(conn, source, now, self.services.records.table)
-                except SQLAlchemyError as exc:
-                    log.warning("polling %s failed: %s", source.name, first_line(exc))
+                    with (
+                        conn.begin_nested(),
+                        self.services.records.hosts.connect(conn, source) as host,
+                    ):
+                        if source.polled:
+                            table_of = self.services.records.table
+                            written += polling.poll(conn, host, source, now, table_of)
+                        else:
+                            moved.append((source, capture_table.move(conn, host, source)))
+                            written += len(moved[-1][1])
+                except (SQLAlchemyError, StatusFlowError) as exc:
+                    log.warning(
+                        "reading the changes of %s failed: %s", source.name, first_line(exc)
+                    )
                 polling.reschedule(conn, source, now)
             self._next_poll = polling.next_due(conn)
+        for source, ids in moved:  # committed as events: now they may leave the host
+            try:
+                assert source.host_url
+                with self.services.records.hosts.opened(source.host_url, source.name) as host:
+                    capture_table.forget(host, ids)
+            except (SQLAlchemyError, StatusFlowError) as exc:  # moved again later, not twice
+                log.warning("emptying the capture table of %s failed: %s", source.name, exc)
         return written
 
     def ingest_events(self) -> tuple[int, int]:

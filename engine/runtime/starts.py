@@ -24,7 +24,7 @@ from engine.runtime.index import Entry, Versions
 from engine.runtime.ingest import Ingest
 from engine.runtime.services import Services
 from engine.settings import EngineLimits, engine_limits
-from engine.sources.introspection import reflect_table
+from engine.sources.hosts import hosts
 from engine.storage.database import Database
 from engine.storage.tables import locks, status_events
 from engine.time_zone import moment_text
@@ -171,14 +171,13 @@ class Schedules:
         self, conn: Connection, entry: Entry, firing: datetime, limits: EngineLimits
     ) -> int:
         source = entry.version.source
-        table = reflect_table(conn, source.table)
         codes = [str(code) for code in entry.params.get("in_status") or []]
-        keys = [
-            str(key)
-            for key in conn.execute(
-                select(table.c[source.key_column]).where(table.c[source.status_column].in_(codes))
-            ).scalars()
-        ]
+        with hosts.connect(conn, source) as host:
+            table = self.services.records.table(host, source.table)
+            query = select(table.c[source.key_column]).where(
+                table.c[source.status_column].in_(codes)
+            )
+            keys = [str(key) for key in host.execute(query).scalars()]
         min_age = entry.params.get("min_age")
         if min_age and durations.problem(min_age) is None:
             keys = self._older_than(conn, source.id, keys, firing - durations.to_timedelta(min_age))

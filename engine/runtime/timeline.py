@@ -30,6 +30,7 @@ from sqlalchemy import (
 from engine.errors import StatusFlowError
 from engine.graphs import find_graph
 from engine.runtime.runs import OUTCOME_WORDS
+from engine.sources.hosts import hosts
 from engine.sources.introspection import reflect_table
 from engine.sources.registry import SourceInfo, get_source
 from engine.storage.tables import (
@@ -132,8 +133,16 @@ def _lowercase(conn: Connection) -> Callable[[ColumnElement[Any]], ColumnElement
     return func.sf_lower
 
 
-def _keys_matching(conn: Connection, source: SourceInfo, text: str) -> Select[Any]:
-    """Keys (as text) of the source's records whose display fields contain ``text``."""
+def _keys_matching(conn: Connection, source: SourceInfo, text: str) -> Select[Any] | list[str]:
+    """Keys (as text) of the source's records whose display fields contain ``text``: a
+    subquery, or for a host database of its own the keys read there."""
+    if source.host_url:
+        with hosts.connect(conn, source) as host:
+            return [str(key) for key in host.scalars(_matching(host, source, text))]
+    return _matching(conn, source, text)
+
+
+def _matching(conn: Connection, source: SourceInfo, text: str) -> Select[Any]:
     table = reflect_table(conn, source.table)
     lower = _lowercase(conn)
     escaped = text.lower()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
+from engine.sources.capture_table import MOVE_SECONDS
 from engine.sources.introspection import key_value, reflect_table
 from engine.storage.tables import engine_writes, poll_snapshots, poll_states, status_events
 
@@ -60,11 +61,17 @@ def as_text(value: Any) -> str | None:
 AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # before any engine's clock
 
 
-def start(conn: Connection, source: SourceInfo) -> None:
-    """Learn how the table looks now, in the transaction that registers the source, so
-    that every change after registering is seen; the next poll is due at once."""
+def start(conn: Connection, host: Connection, source: SourceInfo) -> None:
+    """Learn how the table looks now (``host`` reaches it), in the transaction that
+    registers the source, so that every change after registering is seen; the next
+    poll is due at once."""
+    schedule(conn, source)
+    poll(conn, host, source, datetime.now(UTC), reflect_table)
+
+
+def schedule(conn: Connection, source: SourceInfo) -> None:
+    """The source is read (or, for a host's capture table, emptied) from now on."""
     conn.execute(insert(poll_states).values(source_id=source.id, due_at=AT_ONCE))
-    poll(conn, source, datetime.now(UTC), reflect_table)
 
 
 def log_write(
@@ -128,8 +135,9 @@ def next_due(conn: Connection) -> datetime | None:
 
 
 def reschedule(conn: Connection, source: SourceInfo, now: datetime) -> None:
-    """The next poll of the source is one interval from now (also after a failed poll)."""
-    seconds = source.poll_seconds or 5.0
+    """The next poll of the source is one interval from now (also after a failed poll);
+    a host's capture table is emptied every :data:`MOVE_SECONDS`."""
+    seconds = (source.poll_seconds or 5.0) if source.polled else MOVE_SECONDS
     due = now + timedelta(seconds=seconds)
     conn.execute(update(poll_states).where(poll_states.c.source_id == source.id).values(due_at=due))
 
@@ -137,11 +145,14 @@ def reschedule(conn: Connection, source: SourceInfo, now: datetime) -> None:
 class _Poll:
     """One poll of one source: read, compare, write events and the new snapshot."""
 
-    def __init__(self, conn: Connection, source: SourceInfo, table_of: TableOf) -> None:
+    def __init__(
+        self, conn: Connection, host: Connection, source: SourceInfo, table_of: TableOf
+    ) -> None:
         self.conn = conn
+        self.host = host  # where the records are: conn itself, or a host database's
         self.source = source
-        self.table = table_of(conn, source.table)
-        self.labels = table_of(conn, source.label_table) if source.label_table else None
+        self.table = table_of(host, source.table)
+        self.labels = table_of(host, source.label_table) if source.label_table else None
         self.columns = (source.status_column, *source.watched_columns)
 
     def rows(self, since: datetime | None) -> tuple[dict[str, dict[str, Any]], str | None]:
@@ -154,7 +165,7 @@ class _Poll:
             query = query.where(changed >= since - LATE_COMMIT_GRACE)
         seen: dict[str, dict[str, Any]] = {}
         newest: Any = None
-        for row in self.conn.execute(query).mappings():
+        for row in self.host.execute(query).mappings():
             key = str(row[s.key_column])
             seen[key] = {c: as_text(row[c]) for c in self.columns}
             if changed is not None and row[changed.name] is not None:
@@ -172,7 +183,7 @@ class _Poll:
             query = query.where(owner.in_([_typed(owner, k) for k in seen]))
         for values in seen.values():
             values[LABEL_FIELD] = []
-        for row_owner, name in self.conn.execute(query):
+        for row_owner, name in self.host.execute(query):
             record = seen.get(str(row_owner))
             if record is not None and name is not None:
                 record[LABEL_FIELD].append(str(name))
@@ -235,11 +246,14 @@ def _causes(
     return found
 
 
-def poll(conn: Connection, source: SourceInfo, now: datetime, table_of: TableOf) -> int:
-    """Poll one source now; returns the number of events written."""
+def poll(
+    conn: Connection, host: Connection, source: SourceInfo, now: datetime, table_of: TableOf
+) -> int:
+    """Poll one source now (its records read through ``host``); returns the number of
+    events written."""
     state = conn.execute(select(poll_states).where(poll_states.c.source_id == source.id)).one()
     since = datetime.fromisoformat(state.high_water) if state.high_water else None
-    work = _Poll(conn, source, table_of)
+    work = _Poll(conn, host, source, table_of)
     seen, newest = work.rows(since)
     full_scan = source.changed_column is None
     before = work.snapshot(None if full_scan else seen)

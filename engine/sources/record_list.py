@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, String, cast, or_, select
 
 from engine.sources import registry, status_codes
+from engine.sources.hosts import hosts
 from engine.sources.introspection import label_names, reflect_table
 from engine.sources.registry import SourceInfo
 from engine.storage.database import Database
@@ -51,17 +52,18 @@ def load_records(db: Database, source_name: str, search: str = "") -> RecordList
     """The records of a source whose shown columns or status contain ``search``."""
     with db.read() as conn:
         source = registry.get_source(conn, source_name)
-        table = reflect_table(conn, source.table)
-        columns = [table.c[name] for name in source.display_columns if name in table.c]
-        key, status = table.c[source.key_column], table.c[source.status_column]
         descriptions = {c.code: c.description for c in status_codes.list_codes(conn, source_name)}
-        query = select(key, status, *columns).order_by(key).limit(SHOWN + 1)
-        if search.strip():
-            query = query.where(_matches(search.strip(), [key, status, *columns], descriptions))
-        found = conn.execute(query).all()
-        labels = _labels_in_use(conn, source)
-        keys = [str(row[0]) for row in found[:SHOWN]]
-        by_key = _labels_of(conn, source, keys) if labels is not None else {}
+        with hosts.connect(conn, source) as host:
+            table = reflect_table(host, source.table)
+            columns = [table.c[name] for name in source.display_columns if name in table.c]
+            key, status = table.c[source.key_column], table.c[source.status_column]
+            query = select(key, status, *columns).order_by(key).limit(SHOWN + 1)
+            if search.strip():
+                query = query.where(_matches(search.strip(), [key, status, *columns], descriptions))
+            found = host.execute(query).all()
+            labels = _labels_in_use(host, source)
+            keys = [str(row[0]) for row in found[:SHOWN]]
+            by_key = _labels_of(host, source, keys) if labels is not None else {}
     return RecordList(
         source_name,
         tuple(c.name.replace("_", " ").capitalize() for c in columns),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
 from engine.sources import polling, triggers
+from engine.sources.hosts import hosts, is_mysql, parse_host_url
 from engine.sources.introspection import (
     check_columns,
     check_table,
@@ -33,7 +34,7 @@ from engine.sources.introspection import (
     foreign_key_columns,
     table_fields,
 )
-from engine.storage.database import Database
+from engine.storage.database import Database, describe
 from engine.storage.tables import graphs, record_sources
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -63,6 +64,7 @@ class SourceInfo:
     capture: str = "trigger"
     changed_column: str | None = None
     poll_seconds: float | None = None
+    host_url: str | None = None  # None: the records are in StatusFlow's own database
 
     @property
     def polled(self) -> bool:
@@ -112,6 +114,7 @@ def _from_row(row: Row[Any]) -> SourceInfo:
         capture=row.capture,
         changed_column=row.changed_column,
         poll_seconds=row.poll_seconds,
+        host_url=row.host_url,
     )
 
 
@@ -123,9 +126,14 @@ def _check_name(name: str) -> None:
         )
 
 
-def _refuse_duplicates(conn: Connection, name: str, table: str) -> None:
+def _refuse_duplicates(conn: Connection, name: str, table: str, host_url: str | None) -> None:
+    same_table = (record_sources.c.table_name == table) & (
+        record_sources.c.host_url.is_(None)
+        if host_url is None
+        else record_sources.c.host_url == host_url
+    )
     query = select(record_sources.c.name, record_sources.c.table_name).where(
-        (record_sources.c.name == name) | (record_sources.c.table_name == table)
+        (record_sources.c.name == name) | same_table
     )
     for row in conn.execute(query):
         if row.name == name:
@@ -188,6 +196,8 @@ def _default_display(key_column: str, fields: Mapping[str, str]) -> tuple[str, .
 
 def _checked_source(
     conn: Connection,
+    host: Connection,
+    host_url: str | None,
     name: str,
     table: str,
     key_and_status: tuple[str, str],
@@ -196,13 +206,14 @@ def _checked_source(
     watched_columns: Sequence[str],
     capture: Capture,
 ) -> SourceInfo:
-    """The source as it will be stored (id still 0), every name checked and as stored."""
-    table = check_table(conn, table)
-    _refuse_duplicates(conn, name, table)
-    key_column, status_column = check_columns(conn, table, key_and_status)
-    label = _labels(conn, table, *labels)
-    fields = table_fields(conn, table)
-    display = tuple(check_columns(conn, table, display_columns))
+    """The source as it will be stored (id still 0), every name checked against the
+    database it is in (``host``) and as stored there."""
+    table = check_table(host, table)
+    _refuse_duplicates(conn, name, table, host_url)
+    key_column, status_column = check_columns(host, table, key_and_status)
+    label = _labels(host, table, *labels)
+    fields = table_fields(host, table)
+    display = tuple(check_columns(host, table, display_columns))
     return SourceInfo(
         id=0,
         name=name,
@@ -213,16 +224,18 @@ def _checked_source(
         label_key_column=label.key_column,
         label_column=label.column,
         display_columns=display or _default_display(key_column, fields),
-        watched_columns=_watched(conn, table, watched_columns, status_column),
+        watched_columns=_watched(host, table, watched_columns, status_column),
         fields=fields,
-        **_capture_columns(conn, table, fields, capture),
+        host_url=host_url,
+        **_capture_columns(host, table, fields, capture, separate=host_url is not None),
     )
 
 
 def _capture_columns(
-    conn: Connection, table: str, fields: Mapping[str, str], capture: Capture
+    conn: Connection, table: str, fields: Mapping[str, str], capture: Capture, *, separate: bool
 ) -> dict[str, Any]:
-    """The stored capture settings, each checked."""
+    """The stored capture settings, each checked (``conn`` reaches the table; it is in a
+    host database of its own when ``separate``)."""
     if capture.mode not in CAPTURE_MODES:
         raise SourceError(
             f"'{capture.mode}' is not a capture mode; use trigger (the database reports each "
@@ -234,7 +247,13 @@ def _capture_columns(
                 "A changed-at column and a poll interval belong to poll capture; "
                 "add --capture poll, or leave them out."
             )
-        return {"capture": "trigger"}
+        if not separate or is_mysql(conn):
+            return {"capture": "trigger"}
+        raise SourceError(
+            f"Trigger capture in a {conn.dialect.name} database other than StatusFlow's own "
+            "is not supported; keep StatusFlow in a schema of that database (leave out "
+            "--host-url), or use --capture poll."
+        )
     if not capture.install:
         raise SourceError(
             "--install-later is for trigger capture; poll capture installs nothing on "
@@ -280,38 +299,53 @@ def add_source(
     display_columns: Sequence[str] = (),
     watched_columns: Sequence[str] = (),
     capture: Capture = Capture(),
+    host_url: str | None = None,
     actor: str = "system",
 ) -> SourceInfo:
-    """Register a business table as a record source and start capturing its changes."""
+    """Register a business table as a record source and start capturing its changes;
+    ``host_url`` names the host database when it is not StatusFlow's own."""
     _check_name(name)
+    url = parse_host_url(host_url).render_as_string(hide_password=False) if host_url else None
     with db.write() as conn:
         require(conn, actor, "sources.manage")
-        checked = _checked_source(
-            conn,
-            name,
-            table,
-            (key_column, status_column),
-            (label_table, label_key_column, label_column),
-            display_columns,
-            watched_columns,
-            capture,
-        )
-        source = replace(checked, id=_insert(conn, checked, actor))
-        if source.polled:
-            polling.start(conn, source)
-        else:
-            triggers.install(conn, source, create_triggers=capture.install)
-        audit.record(
-            conn,
-            actor=actor,
-            action="source.add",
-            object_type="record_source",
-            object_id=name,
-            summary=f"Registered the table {source.table} as the record source '{name}' "
-            f"({capture_words(source)}).",
-            after=asdict(source),
-        )
+        host_of = hosts.opened(url, name) if url else nullcontext(conn)
+        with host_of as host:
+            checked = _checked_source(
+                conn,
+                host,
+                url,
+                name,
+                table,
+                (key_column, status_column),
+                (label_table, label_key_column, label_column),
+                display_columns,
+                watched_columns,
+                capture,
+            )
+            source = replace(checked, id=_insert(conn, checked, actor))
+            audit.record(
+                conn,
+                actor=actor,
+                action="source.add",
+                object_type="record_source",
+                object_id=name,
+                summary=f"Registered the table {source.table}{_where(source)} as the record "
+                f"source '{name}' ({capture_words(source)}).",
+                after=asdict(source),
+            )
+            if source.polled:
+                polling.start(conn, host, source)
+            else:
+                triggers.install(host, source, create_triggers=capture.install)
+                if url:  # the engine empties the host's capture table
+                    polling.schedule(conn, source)
     return source
+
+
+def _where(source: SourceInfo) -> str:
+    if not source.host_url:
+        return ""
+    return f" in {describe(parse_host_url(source.host_url))}"
 
 
 def renew_capture(db: Database) -> int:
@@ -370,9 +404,10 @@ def remove_source(db: Database, name: str, actor: str = "system") -> None:
                 f"The record source '{name}' is used by the graphs {', '.join(users)}. "
                 "Delete those graphs or point them at another source first."
             )
-        if not source.polled:
-            triggers.uninstall(conn, source)
         conn.execute(delete(record_sources).where(record_sources.c.id == source.id))
+        if not source.polled:
+            with hosts.connect(conn, source) as host:
+                triggers.uninstall(host, source)
         audit.record(
             conn,
             actor=actor,
@@ -390,7 +425,8 @@ def refresh_fields(db: Database, name: str, actor: str = "system") -> SourceInfo
     with db.write() as conn:
         require(conn, actor, "sources.manage")
         source = get_source(conn, name)
-        fields = table_fields(conn, check_table(conn, source.table))
+        with hosts.connect(conn, source) as host:
+            fields = table_fields(host, check_table(host, source.table))
         conn.execute(
             update(record_sources).where(record_sources.c.id == source.id).values(fields=fields)
         )

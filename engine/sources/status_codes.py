@@ -27,6 +27,7 @@ from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
 from engine.settings import set_setting_in
+from engine.sources.hosts import hosts
 from engine.sources.introspection import check_columns, check_table, column_names, split_name
 from engine.sources.registry import get_source, reading
 from engine.storage.database import Database
@@ -198,11 +199,11 @@ def load_codes_from_table(
     actor: str = "system",
 ) -> list[StatusCode]:
     """Replace the catalogue with the codes the host application keeps in a table."""
-    with db.write() as conn:
-        stored = check_table(conn, table)
-        code, description = check_columns(conn, stored, (code_column, description_column))
+    with db.write() as conn, hosts.connect(conn, get_source(conn, source_name)) as host:
+        stored = check_table(host, table)
+        code, description = check_columns(host, stored, (code_column, description_column))
         order = code
-        if "sort_order" in column_names(conn, stored):  # the host's own order, when it has one
+        if "sort_order" in column_names(host, stored):  # the host's own order, when it has one
             order = "sort_order"
         schema, name = split_name(stored)
         source_table = table_clause(
@@ -213,7 +214,7 @@ def load_codes_from_table(
         )
         entries = [
             (f"A row of {stored}", StatusCode(_cell(c), _cell(d), n))
-            for n, (c, d) in enumerate(conn.execute(query), start=1)
+            for n, (c, d) in enumerate(host.execute(query), start=1)
         ]
         return _replace(conn, source_name, entries, f"the table {stored}", actor)
 

@@ -30,7 +30,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, String, text, update
 
 from engine.errors import SourceError
-from engine.sources.introspection import own_schema, quoted
+from engine.sources import capture_table
+from engine.sources.capture_table import CAPTURE_TABLE
+from engine.sources.hosts import is_mysql
+from engine.sources.introspection import own_schema, quoted, split_name
 from engine.storage.tables import write_context
 
 if TYPE_CHECKING:
@@ -136,12 +139,18 @@ class _Renderer:
     def head(self, source: SourceInfo, watch: _Watch) -> str:
         q = self.quote
         of = ""
-        if watch.operation == "UPDATE":
+        if watch.operation == "UPDATE" and not is_mysql(self.conn):  # MySQL has no OF
             of = " OF " + ", ".join(q(c) for c in watch.value_columns)
         return (
-            f"CREATE TRIGGER {q(watch.name(source))} AFTER {watch.operation}{of} "
+            f"CREATE TRIGGER {self.trigger_name(source, watch)} AFTER {watch.operation}{of} "
             f"ON {quoted(self.conn, watch.table)} FOR EACH ROW"
         )
+
+    def trigger_name(self, source: SourceInfo, watch: _Watch) -> str:
+        """MySQL keeps a trigger in its table's database; the others by the table."""
+        schema, _ = split_name(watch.table)
+        name = self.quote(watch.name(source))
+        return f"{self.quote(schema)}.{name}" if schema and is_mysql(self.conn) else name
 
     def differs(self, columns: tuple[str, ...], operator: str) -> str:
         """The condition 'one of these columns changed' in this UPDATE."""
@@ -183,6 +192,35 @@ def _sqlite_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
     return f"{r.head(source, watch)}{when} BEGIN {inserts} END"
 
 
+_MYSQL_CONTEXT = (
+    "NULLIF(LEFT(@statusflow_run_id, 36), ''), "
+    "IF(@statusflow_depth REGEXP '^[0-9]{1,6}$', CAST(@statusflow_depth AS UNSIGNED), 0)"
+)
+
+
+def _mysql_insert(r: _Renderer, source: SourceInfo, watch: _Watch, column: str) -> str:
+    """One captured column: bytes in, so no value can make the insert fail."""
+    q = r.quote
+    row = "OLD" if watch.operation == "DELETE" else "NEW"
+    key = f"{row}.{q(watch.key_column)}"
+    old = "NULL" if watch.operation == "INSERT" else f"CAST(OLD.{q(column)} AS BINARY)"
+    new = "NULL" if watch.operation == "DELETE" else f"CAST(NEW.{q(column)} AS BINARY)"
+    condition = f"{key} IS NOT NULL"
+    if watch.operation == "UPDATE":
+        condition += f" AND NOT (OLD.{q(column)} <=> NEW.{q(column)})"
+    target = f"{q(str(r.conn.scalar(text('SELECT DATABASE()'))))}.{q(CAPTURE_TABLE)}"
+    return (
+        f"IF {condition} THEN INSERT INTO {target} ({_EVENT_COLUMNS}) VALUES "
+        f"({int(source.id)}, LEFT(CAST({key} AS CHAR), 200), {r.literal(watch.kind)}, "
+        f"{r.literal(column)}, {old}, {new}, UTC_TIMESTAMP(6), {_MYSQL_CONTEXT}); END IF;"
+    )
+
+
+def _mysql_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
+    inserts = " ".join(_mysql_insert(r, source, watch, c) for c in watch.value_columns)
+    return f"{r.head(source, watch)} BEGIN {inserts} END"
+
+
 def _own_schema(conn: Connection) -> str:
     schema = own_schema(conn)
     assert schema, "a PostgreSQL connection always has StatusFlow's schema first"
@@ -201,7 +239,11 @@ def install_function(conn: Connection) -> None:
 def named_ddl(conn: Connection, source: SourceInfo) -> list[tuple[str, str]]:
     """Each of the source's triggers: its name and the statement that creates it."""
     renderer = _Renderer(conn)
-    render = _postgresql_trigger if conn.dialect.name == "postgresql" else _sqlite_trigger
+    render = _sqlite_trigger
+    if conn.dialect.name == "postgresql":
+        render = _postgresql_trigger
+    elif is_mysql(conn):
+        render = _mysql_trigger
     return [(watch.name(source), render(renderer, source, watch)) for watch in _watches(source)]
 
 
@@ -212,10 +254,10 @@ def trigger_ddl(conn: Connection, source: SourceInfo) -> list[str]:
 
 def drop_ddl(conn: Connection, source: SourceInfo) -> list[str]:
     """The statements that remove the source's triggers, leaving the host tables as they were."""
-    q = conn.dialect.identifier_preparer.quote
+    renderer = _Renderer(conn)
     postgresql = conn.dialect.name == "postgresql"
     return [
-        f"DROP TRIGGER IF EXISTS {q(watch.name(source))}"
+        f"DROP TRIGGER IF EXISTS {renderer.trigger_name(source, watch)}"
         + (f" ON {quoted(conn, watch.table)}" if postgresql else "")
         for watch in _watches(source)
     ]
@@ -252,11 +294,16 @@ def install(conn: Connection, source: SourceInfo, *, create_triggers: bool = Tru
         install_function(conn)
         if create_triggers:
             _require_trigger_privilege(conn, source)
+    elif is_mysql(conn) and create_triggers:
+        capture_table.create_tables(conn)
     if create_triggers:
         for statement in trigger_ddl(conn, source):
             conn.exec_driver_sql(statement)
 
 
+_MYSQL_TRIGGERS = text(
+    "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'sf\\_%'"
+)
 _PG_TRIGGERS = text(
     "SELECT t.tgname AS name, pg_has_role(c.relowner, 'USAGE') AS owned "
     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -268,6 +315,9 @@ def installed(conn: Connection, source: SourceInfo) -> dict[str, bool]:
     """The source's triggers that exist now, each with whether StatusFlow's role owns
     its table (and so may drop it)."""
     names = {watch.name(source) for watch in _watches(source)}
+    if is_mysql(conn):
+        rows = conn.execute(_MYSQL_TRIGGERS)
+        return {row.name: True for row in rows if row.name in names}
     if conn.dialect.name != "postgresql":
         rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
         return {row.name: True for row in rows if row.name in names}
@@ -291,6 +341,10 @@ def uninstall(conn: Connection, source: SourceInfo) -> None:
         )
     for statement in drop_ddl(conn, source):
         conn.exec_driver_sql(statement)
+    if is_mysql(conn):
+        capture_table.forget_source(conn, source)
+        if not conn.execute(_MYSQL_TRIGGERS).first():  # the last source on this host
+            capture_table.drop_tables(conn)
 
 
 def set_write_context(conn: Connection, run_id: str, depth: int) -> None:
@@ -302,6 +356,8 @@ def set_write_context(conn: Connection, run_id: str, depth: int) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(_SET_CONFIG, {"run_id": run_id, "depth": str(depth)})
+    elif is_mysql(conn):
+        conn.execute(_SESSION_VARIABLES, {"run_id": run_id, "depth": depth})
     else:
         conn.execute(_CONTEXT_ROW, {"run_id": run_id, "depth": depth})
 
@@ -310,6 +366,8 @@ def clear_write_context(conn: Connection) -> None:
     """Writes that follow in this transaction are no longer caused by a run."""
     if conn.dialect.name == "postgresql":
         conn.execute(_SET_CONFIG, {"run_id": "", "depth": "0"})
+    elif is_mysql(conn):
+        conn.execute(_SESSION_VARIABLES, {"run_id": None, "depth": 0})
     else:
         conn.execute(_CONTEXT_ROW, {"run_id": None, "depth": 0})
 
@@ -319,4 +377,6 @@ _SET_CONFIG = text(
     "SELECT set_config('statusflow.run_id', :run_id, true), "
     "set_config('statusflow.depth', :depth, true)"
 )
+# MySQL: session variables, which outlive the transaction: always cleared after a write
+_SESSION_VARIABLES = text("SET @statusflow_run_id = :run_id, @statusflow_depth = :depth")
 _CONTEXT_ROW = update(write_context).where(write_context.c.id == 1)

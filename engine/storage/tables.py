@@ -100,6 +100,11 @@ record_sources = Table(
     Column("capture", String(10), nullable=False, server_default=text("'trigger'")),
     Column("changed_column", String(128), comment="poll capture: the host's changed-at column"),
     Column("poll_seconds", Float, comment="poll capture: seconds between polls"),
+    Column(
+        "host_url",
+        String(500),
+        comment="the host database when it is not StatusFlow's own; never with a password",
+    ),
     CheckConstraint("capture IN ('trigger', 'poll')", name="known_capture"),
 )
 
@@ -178,9 +183,16 @@ status_events = Table(
     Column("causation_depth", Integer, nullable=False, server_default=text("0")),
     Column("processed_at", UTCDateTime()),
     Column("processed_by", String(80)),
+    Column("capture_id", BigInteger, comment="a host's capture row this event was moved from"),
     CheckConstraint(
         "kind IN ('status', 'label', 'label_removed', 'created', 'field')", name="known_kind"
     ),
+)
+Index(
+    "ux_sf_status_events_capture",
+    status_events.c.source_id,
+    status_events.c.capture_id,
+    unique=True,
 )
 Index(
     "ix_sf_status_events_unprocessed",

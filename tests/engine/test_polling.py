@@ -54,7 +54,7 @@ def poll(db: Database, source: SourceInfo, at: datetime = T0) -> list[tuple[Any,
     """Poll once; the events it wrote, as (key, kind, field, old, new, caused by a run)."""
     with db.write() as conn:
         first = conn.scalar(select(status_events.c.id).order_by(status_events.c.id.desc())) or 0
-        polling.poll(conn, source, at, RecordStore().table)
+        polling.poll(conn, conn, source, at, RecordStore().table)
         rows = conn.execute(
             select(status_events).where(status_events.c.id > first).order_by(status_events.c.id)
         )

@@ -32,6 +32,8 @@ def _write(step: Step, values: dict[str, Any]) -> None:
         values,
         run_id=step.run.id,
         depth=step.run.causation_depth + 1,
+        step_key=step.idempotency_key,
+        expected={name: (step.record or {}).get(name) for name in values},
     )
     if not changed:
         raise StatusFlowError(f"Record {step.run.record_key} no longer exists.")
@@ -97,6 +99,7 @@ class ApplyLabel(InternalExecutor):
             present=not remove,
             run_id=step.run.id,
             depth=step.run.causation_depth + 1,
+            step_key=step.idempotency_key,
         )
         verb = "Removed the label" if remove else "Applied the label"
         already = "" if changed else " (nothing to do: it already was so)"

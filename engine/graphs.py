@@ -20,6 +20,7 @@ from engine.graph.context import ValidationContext
 from engine.graph.model import Graph
 from engine.graph.validation import Problem, validate
 from engine.nodes import catalogue
+from engine.sources.hosts import hosts
 from engine.sources.introspection import label_names
 from engine.sources.registry import get_source
 from engine.sources.status_codes import list_codes
@@ -213,11 +214,13 @@ def validation_context(conn: Connection, source: str | None) -> ValidationContex
     if source is None:
         return ValidationContext(users=usernames, lookups_known=True)
     info = get_source(conn, source)
+    with hosts.connect(conn, info) as host:
+        labels = frozenset(label_names(host, info))
     return ValidationContext(
         source=info.name,
         status_codes={c.code: c.description for c in list_codes(conn, info.name)},
         fields=dict(info.fields),
-        labels=frozenset(label_names(conn, info)),
+        labels=labels,
         users=usernames,
         lookups_known=True,
     )

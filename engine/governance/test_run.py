@@ -132,9 +132,11 @@ def _scratch_labels(source: SourceInfo, metadata: MetaData, table: Table) -> Tab
 
 
 def _unqualified(source: SourceInfo) -> SourceInfo:
-    """The source as the scratch SQLite database names it: tables without a schema."""
+    """The source as the scratch SQLite database names it: tables without a schema, in
+    that database (not in a host of its own)."""
     label_table = split_name(source.label_table)[1] if source.label_table else None
-    return replace(source, table=split_name(source.table)[1], label_table=label_table)
+    table = split_name(source.table)[1]
+    return replace(source, table=table, label_table=label_table, host_url=None)
 
 
 class Simulation:

@@ -86,6 +86,11 @@ def create_ddl(host: Connection) -> list[str]:
     ]
 
 
+def drop_ddl(host: Connection) -> list[str]:
+    quote = host.dialect.identifier_preparer.quote
+    return [f"DROP TABLE IF EXISTS {quote(t.name)}" for t in (capture, markers)]
+
+
 def create_tables(host: Connection) -> None:
     _host.create_all(host, checkfirst=True)
 

@@ -89,7 +89,7 @@ def host_problem(url: URL, exc: Exception, source_name: str) -> str:
     args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
     code = args[0] if args and isinstance(args[0], int) else None
     detail = (str(args[1]) if code is not None and len(args) > 1 else first_line(exc)).rstrip(".")
-    where = describe(url)
+    where = describe(url.set(password=None))
     if code == 1045 or "password authentication failed" in detail:
         hint = (
             f"Store the password with 'statusflow secret set {secret_name(url)}' or in "
@@ -97,6 +97,11 @@ def host_problem(url: URL, exc: Exception, source_name: str) -> str:
         )
     elif code == 1049 or ("database" in detail and "does not exist" in detail):
         hint = "Check the database name at the end of the URL."
+    elif code == 1044:  # MySQL does not tell a missing database from a forbidden one
+        hint = (
+            f"Check the database name at the end of the URL; if it is right, an "
+            f"administrator grants {url.username} access to {url.database}."
+        )
     elif code in _MYSQL_DENIED:
         hint = f"An administrator grants what is missing: 'statusflow source check {source_name}'."
     elif code in _MYSQL_UNREACHABLE or "connection refused" in detail.lower():

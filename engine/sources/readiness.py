@@ -14,7 +14,8 @@ from sqlalchemy import Connection, text
 
 from engine.errors import SourceError
 from engine.governance.permissions import require
-from engine.sources import registry, triggers
+from engine.sources import capture_table, mysql_grants, registry, triggers
+from engine.sources.hosts import hosts, is_mysql
 from engine.sources.introspection import quoted, split_name
 from engine.sources.registry import SourceInfo, get_source
 from engine.storage.database import Database
@@ -44,11 +45,16 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
     with db.read() as conn:
         require(conn, actor, "sources.manage")
         source = get_source(conn, name)
-        findings = _postgresql(conn, source) if conn.dialect.name == "postgresql" else []
-        if source.polled:
-            findings.append(_polled(source))
-        elif all(f.ok for f in findings[:1]):  # its schema is usable
-            findings.append(_triggers(conn, source))
+        with hosts.connect(conn, source) as host:
+            findings = []
+            if host.dialect.name == "postgresql":
+                findings = _postgresql(host, source)
+            elif is_mysql(host):
+                findings = _mysql(host, source)
+            if source.polled:
+                findings.append(_polled(source))
+            elif all(f.ok for f in findings[:1]):  # its schema is usable
+                findings.append(_triggers(host, source))
     return Readiness(source, tuple(findings))
 
 
@@ -65,7 +71,23 @@ def capture_sql(
                 f"'{name}' is captured by polling: nothing is installed on {source.table}, "
                 "so there is no SQL to run."
             )
-        return triggers.drop_ddl(conn, source) if remove else triggers.trigger_ddl(conn, source)
+        with hosts.connect(conn, source) as host:
+            if remove:
+                return triggers.drop_ddl(host, source) + _tables_left(conn, host, source)
+            created = capture_table.create_ddl(host) if is_mysql(host) else []
+            return created + triggers.trigger_ddl(host, source)
+
+
+def _tables_left(conn: Connection, host: Connection, source: SourceInfo) -> list[str]:
+    """MySQL: the capture tables go with the last trigger-captured source of the host."""
+    if not is_mysql(host):
+        return []
+    others = [
+        s
+        for s in registry.list_sources_in(conn)
+        if s.host_url == source.host_url and not s.polled and s.id != source.id
+    ]
+    return [] if others else capture_table.drop_ddl(host)
 
 
 def _privilege(conn: Connection, table: str, privilege: str) -> bool:
@@ -78,6 +100,46 @@ def _postgresql(conn: Connection, source: SourceInfo) -> list[Finding]:
     findings = [_schema_usage(conn, source.table, role)]
     if not findings[0].ok:
         return findings  # nothing in the schema can be checked without it
+    for table, privilege, why in _needs(source):
+        ok = _privilege(conn, table, privilege)
+        sentence = f"{role} may {privilege} {table} (to {why})"
+        if not ok:
+            sentence = f"{role} lacks {privilege} on {table}, needed to {why}"
+        fix = () if ok else (f"GRANT {privilege} ON {quoted(conn, table)} TO {role};",)
+        findings.append(Finding(ok, sentence + ".", fix))
+    if not source.polled:
+        findings.append(_capture_function(conn, role))
+    return findings
+
+
+def _mysql(host: Connection, source: SourceInfo) -> list[Finding]:
+    """One finding per table: MySQL grants a table that does not exist yet (StatusFlow's
+    capture tables) only with CREATE in the same GRANT, so a table's missing
+    privileges go into one statement."""
+    login = mysql_grants.login(host)
+    needs = _needs(source) + ([] if source.polled else triggers.mysql_needs(source))
+    by_table: dict[str, list[tuple[str, str]]] = {}
+    for table, privilege, why in needs:
+        by_table.setdefault(table, []).append((privilege, why))
+    findings = []
+    for table, wanted in by_table.items():
+        has = mysql_grants.privileges(host, table)
+        missing = [(p, why) for p, why in wanted if p not in has]
+        if not missing:
+            names = ", ".join(p for p, _ in wanted)
+            findings.append(Finding(True, f"{login} may {names} {table}."))
+            continue
+        names = ", ".join(p for p, _ in missing)
+        whys = "; ".join(dict.fromkeys(why for _, why in missing))
+        fix = mysql_grants.grant_sql(host, names, table)
+        findings.append(
+            Finding(False, f"{login} lacks {names} on {table}, needed to {whys}.", (fix,))
+        )
+    return findings
+
+
+def _needs(source: SourceInfo) -> list[tuple[str, str, str]]:
+    """(table, privilege, why) for reading and writing the source's records."""
     needs = [
         (source.table, "SELECT", "read its records"),
         (source.table, "UPDATE", "let graphs set a status or a field"),
@@ -88,16 +150,7 @@ def _postgresql(conn: Connection, source: SourceInfo) -> list[Finding]:
             (source.label_table, "INSERT", "let graphs apply labels"),
             (source.label_table, "DELETE", "let graphs remove labels"),
         ]
-    for table, privilege, why in needs:
-        ok = _privilege(conn, table, privilege)
-        sentence = f"{role} may {privilege} {table} (to {why})"
-        if not ok:
-            sentence = f"{role} lacks {privilege} on {table}, needed to {why}"
-        fix = () if ok else (f"GRANT {privilege} ON {quoted(conn, table)} TO {role};",)
-        findings.append(Finding(ok, sentence + ".", fix))
-    if not source.polled:
-        findings.append(_capture_function(conn, role))
-    return findings
+    return needs
 
 
 def _schema_usage(conn: Connection, table: str, role: str) -> Finding:

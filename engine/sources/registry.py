@@ -371,8 +371,12 @@ def capture_words(source: SourceInfo) -> str:
 def list_sources(db: Database) -> list[SourceInfo]:
     """Every registered source, by name."""
     with db.read() as conn:
-        rows = conn.execute(select(record_sources).order_by(record_sources.c.name))
-        return [_from_row(row) for row in rows]
+        return list_sources_in(conn)
+
+
+def list_sources_in(conn: Connection) -> list[SourceInfo]:
+    rows = conn.execute(select(record_sources).order_by(record_sources.c.name))
+    return [_from_row(row) for row in rows]
 
 
 def get_source(conn_or_db: Connection | Database, name: str) -> SourceInfo:

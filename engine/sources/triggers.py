@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, String, text, update
 
 from engine.errors import SourceError
-from engine.sources import capture_table
+from engine.sources import capture_table, mysql_grants
 from engine.sources.capture_table import CAPTURE_TABLE
 from engine.sources.hosts import is_mysql
 from engine.sources.introspection import own_schema, quoted, split_name
@@ -287,6 +287,36 @@ def _require_trigger_privilege(conn: Connection, source: SourceInfo) -> None:
             )
 
 
+def mysql_needs(source: SourceInfo) -> list[tuple[str, str, str]]:
+    """(table, privilege, why) for trigger capture on a MariaDB/MySQL host."""
+    needs = [(table, "TRIGGER", "add the capture triggers") for table in _tables(source)]
+    needs += [
+        (CAPTURE_TABLE, p, "keep captured changes until the engine moves them")
+        for p in ("CREATE", "DROP", "SELECT", "INSERT", "DELETE")
+    ]
+    needs += [
+        (capture_table.MARKER_TABLE, p, "record which writes committed, so none runs twice")
+        for p in ("CREATE", "DROP", "SELECT", "INSERT")
+    ]
+    return needs
+
+
+def _require_mysql_privileges(conn: Connection, source: SourceInfo) -> None:
+    missing: dict[str, list[str]] = {}
+    for table, privilege, _ in mysql_needs(source):
+        if privilege not in mysql_grants.privileges(conn, table):
+            missing.setdefault(table, []).append(privilege)
+    if missing:
+        what = "; ".join(f"{', '.join(p)} on {t}" for t, p in missing.items())
+        grants = " ".join(mysql_grants.grant_sql(conn, ", ".join(p), t) for t, p in missing.items())
+        raise SourceError(
+            f"StatusFlow's login {mysql_grants.login(conn)} may not install trigger capture "
+            f"(it lacks {what}). Either an administrator runs {grants} or add "
+            f"--install-later and have an administrator run the SQL from 'statusflow source "
+            f"sql {source.name}', or use --capture poll, which changes nothing on the host."
+        )
+
+
 def install(conn: Connection, source: SourceInfo, *, create_triggers: bool = True) -> None:
     """Create the source's triggers (and, on PostgreSQL, the shared capture function);
     without ``create_triggers`` an administrator runs :func:`trigger_ddl` by hand."""
@@ -295,6 +325,7 @@ def install(conn: Connection, source: SourceInfo, *, create_triggers: bool = Tru
         if create_triggers:
             _require_trigger_privilege(conn, source)
     elif is_mysql(conn) and create_triggers:
+        _require_mysql_privileges(conn, source)
         capture_table.create_tables(conn)
     if create_triggers:
         for statement in trigger_ddl(conn, source):

@@ -151,3 +151,37 @@ WITH_TRIGGERS = (
     "GRANT CREATE, DROP, SELECT, INSERT, DELETE ON {db}.sf_capture TO {sf}",
     "GRANT CREATE, DROP, SELECT, INSERT ON {db}.sf_host_writes TO {sf}",
 )
+
+
+TICKETS_TABLE = """CREATE TABLE tickets (
+    id INT PRIMARY KEY, status VARCHAR(10) NOT NULL, priority INT NOT NULL,
+    trail VARCHAR(20) NOT NULL DEFAULT '',
+    changed_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+        ON UPDATE CURRENT_TIMESTAMP(6))"""
+TICKET_GRANTS = (
+    "GRANT SELECT, UPDATE, TRIGGER ON {db}.tickets TO {sf}",
+    "GRANT CREATE, DROP, SELECT, INSERT, DELETE ON {db}.sf_capture TO {sf}",
+    "GRANT CREATE, DROP, SELECT, INSERT ON {db}.sf_host_writes TO {sf}",
+)
+
+
+def ticket_desk(count: int) -> Iterator[MariaDbHost]:
+    """A MariaDB database with ``count`` NEW tickets (the desk of tests/integration's
+    conftest, in a host of its own), StatusFlow's login granted trigger capture."""
+    for host in mariadb_host((), orders=0):
+        with admin(host.name) as conn, conn.cursor() as cursor:
+            cursor.execute(TICKETS_TABLE)
+            cursor.executemany(
+                "INSERT INTO tickets (id, status, priority) VALUES (%s, 'NEW', %s)",
+                [(k, 1 + k % 3) for k in range(1, count + 1)],
+            )
+        host.grant(*TICKET_GRANTS)
+        yield host
+
+
+def open_host_tickets(host: MariaDbHost, first: int, last: int) -> None:
+    """One UPDATE moves tickets ``first..last`` to OPN, as the desk's application would."""
+    with admin(host.name) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tickets SET status = 'OPN' WHERE id BETWEEN %s AND %s", (first, last)
+        )

@@ -15,7 +15,7 @@ from engine.demo import demo_graph_document
 from engine.errors import SourceError, StatusFlowError
 from engine.runtime.records import RecordStore
 from engine.secrets import SecretStore
-from engine.sources import readiness
+from engine.sources import capture_table, readiness
 from engine.sources.hosts import hosts
 from engine.sources.registry import Capture, add_source, get_source, remove_source
 from engine.sources.status_codes import set_codes
@@ -421,3 +421,24 @@ def test_bad_table_and_column_names_list_what_exists(
     assert "orders has no column 'ident'. Its columns are: id, customer_name" in add(
         "orders", "ident"
     )
+
+
+def test_a_capture_row_moved_again_after_a_crash_makes_one_event(
+    host: MariaDbHost, statusflow: Database
+) -> None:
+    """The engine died after committing the events and before deleting the host's rows:
+    the next move finds the same rows and adds nothing."""
+    watch_orders(statusflow, host)
+    source = get_source(statusflow, "orders")
+    shop_runs(host, "UPDATE orders SET status = 'DEL' WHERE id IN (1, 2)")
+    for _ in range(2):
+        with statusflow.write() as conn, hosts.connect(conn, source) as shop:
+            moved = capture_table.move(conn, shop, source)
+    assert len(moved) == 2
+    assert [e[:4] for e in events(statusflow)] == [
+        ("1", "status", "NEW", "DEL"),
+        ("2", "status", "NEW", "DEL"),
+    ]
+    with statusflow.read() as conn, hosts.connect(conn, source) as shop:
+        capture_table.forget(shop, moved)
+    assert host.catalog("SELECT count(*) FROM sf_capture") == [(0,)]

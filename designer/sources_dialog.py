@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.worker import INTERNAL_ERROR, Worker
 from engine.errors import StatusFlowError
-from engine.sources import browse, readiness, registry
+from engine.sources import browse, hosts, readiness, registry
 from engine.storage.database import Database
 
 NO_LABELS = "No labels"
@@ -55,6 +55,12 @@ POLL_WORDS = (
     "between two looks are seen as one, and reactions wait up to one interval."
 )
 STATUS_HINTS = ("status", "state", "stage")
+OWN_DATABASE = "StatusFlow's own database"
+HOST_WORDS = (
+    "Or a MariaDB, MySQL or PostgreSQL database of its own, e.g. "
+    "mysql://statusflow@db.example.com:3306/shop. The password stays in this computer's "
+    "keyring; an engine on a server reads it from its keyring or environment."
+)
 
 
 def _colour(rgb: tuple[int, int, int]) -> str:
@@ -152,6 +158,7 @@ class SourcesDialog(QDialog):
         self.key, self.status = QComboBox(), QComboBox()
         self.labels, self.label_column = QComboBox(), QComboBox()
         self.schema_label = QLabel("Schema:")
+        form.addRow("Database:", self._host_choice())
         form.addRow(self.schema_label, self.schema)
         form.addRow("Table:", self.table)
         form.addRow("Name in StatusFlow:", self.name)
@@ -167,6 +174,28 @@ class SourcesDialog(QDialog):
         self.table.currentTextChanged.connect(self._table_chosen)
         self.labels.currentTextChanged.connect(self._labels_chosen)
         return box
+
+    def _host_choice(self) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.host = QComboBox(editable=True)
+        self.host.addItem(OWN_DATABASE)
+        self.host.lineEdit().setPlaceholderText("mysql://user@host:3306/database")
+        self.password = QLineEdit(placeholderText="password (kept in the keyring)")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setToolTip("Read the tables of this database")
+        column.addWidget(self.host)
+        column.addWidget(_explained(HOST_WORDS))
+        row = QHBoxLayout()
+        row.setContentsMargins(22, 0, 0, 0)
+        row.addWidget(self.password, 1)
+        row.addWidget(self.connect_button)
+        column.addLayout(row)
+        self.connect_button.clicked.connect(self.connect_host)
+        self.host.activated.connect(lambda _index: self.connect_host())
+        return page
 
     def _capture_choice(self) -> QWidget:
         page = QWidget()
@@ -210,8 +239,13 @@ class SourcesDialog(QDialog):
 
     def _show_sources(self, sources: list[registry.SourceInfo]) -> None:
         self.existing.clear()
+        known = {self.host.itemText(i) for i in range(self.host.count())}
+        for url in dict.fromkeys(s.host_url for s in sources if s.host_url):
+            if url not in known:
+                self.host.addItem(url)
         for source in sources:
-            text = f"{source.name} — {source.table} ({registry.capture_words(source)})"
+            where = f" in {registry.host_words(source)}" if source.host_url else ""
+            text = f"{source.name} — {source.table}{where} ({registry.capture_words(source)})"
             item = QListWidgetItem(text)
             item.setData(256, source.name)
             self.existing.addItem(item)
@@ -219,6 +253,39 @@ class SourcesDialog(QDialog):
             self.existing.setCurrentRow(0)
         for button in (self.check_button, self.remove_button):
             button.setEnabled(bool(sources))
+
+    def host_url(self) -> str | None:
+        """The host database the form reads, or None for StatusFlow's own."""
+        text = self.host.currentText().strip()
+        return None if text in ("", OWN_DATABASE) else text
+
+    def _where(self) -> dict[str, Any]:
+        """How the browse services reach the chosen database."""
+        return {"actor": self.actor, "host_url": self.host_url(), "name": self._source_name()}
+
+    def _source_name(self) -> str:
+        return self.name.text().strip() or "source"
+
+    def connect_host(self) -> None:
+        """Read the chosen database's tables (storing a typed password first)."""
+        url, password = self.host_url(), self.password.text()
+        where = self._where()
+
+        def catalog() -> browse.Catalog:
+            if url and password:
+                hosts.remember_password(url, password)
+            return browse.catalog(self.db, **where)
+
+        self.password.clear()
+        self.schema.clear()
+        _refill(self.table, [])
+        self._say("Connecting…" if url else "Reading StatusFlow's own database…")
+        self._call(catalog, self._connected)
+
+    def _connected(self, found: browse.Catalog) -> None:
+        where = self.host_url() or OWN_DATABASE
+        self._say(f"Connected to {where}: {len(found.tables)} tables to choose from.")
+        self._show_catalog(found)
 
     def _show_catalog(self, found: browse.Catalog) -> None:
         on_schemas = bool(found.schemas)
@@ -232,11 +299,14 @@ class SourcesDialog(QDialog):
         _refill(self.table, found.tables)
 
     def _schema_chosen(self, schema: str) -> None:
-        self._call(lambda: browse.catalog(self.db, schema, actor=self.actor), self._show_catalog)
+        if schema:
+            where = self._where()
+            self._call(lambda: browse.catalog(self.db, schema, **where), self._show_catalog)
 
     def _table_chosen(self, table: str) -> None:
         if table:
-            self._call(lambda: browse.shape(self.db, table, actor=self.actor), self._show_shape)
+            where = self._where()
+            self._call(lambda: browse.shape(self.db, table, **where), self._show_shape)
 
     def _show_shape(self, shape: browse.TableShape) -> None:
         self.fields = shape.fields
@@ -253,7 +323,8 @@ class SourcesDialog(QDialog):
 
     def _labels_chosen(self, table: str) -> None:
         if table and table != NO_LABELS:
-            self._call(lambda: browse.shape(self.db, table, actor=self.actor), self._show_labels)
+            where = self._where()
+            self._call(lambda: browse.shape(self.db, table, **where), self._show_labels)
         else:
             self.label_column.clear()
         self.label_column.setEnabled(bool(table) and table != NO_LABELS)
@@ -290,6 +361,7 @@ class SourcesDialog(QDialog):
             "label_table": labels if has_labels else None,
             "label_column": self.label_column.currentText() or "label",
             "capture": self.capture(),
+            "host_url": self.host_url(),
             "actor": self.actor,
         }
         self._say("Working…")

@@ -112,8 +112,9 @@ def add_source(ctx: Context, args: argparse.Namespace) -> int:
         actor=ctx.actor,
     )
     labels = f", labels from {info.label_table}" if info.label_table else ""
+    where = f" in {registry.host_words(info)}" if info.host_url else ""
     print(
-        f"Watching {info.table} as '{info.name}' ({registry.capture_words(info)}): status "
+        f"Watching {info.table}{where} as '{info.name}' ({registry.capture_words(info)}): status "
         f"column {info.status_column}{labels}. Load its status codes with "
         f"'statusflow source codes {info.name} --csv FILE'."
     )
@@ -160,8 +161,9 @@ def list_sources(ctx: Context, _args: argparse.Namespace) -> int:
     for info in sources:
         codes = status_codes.list_codes(ctx.database(), info.name)
         labels = f"  labels: {info.label_table}" if info.label_table else ""
+        where = f" in {registry.host_words(info)}" if info.host_url else ""
         print(
-            f"{info.name:<14} table {info.table} (key {info.key_column}, status "
+            f"{info.name:<14} table {info.table}{where} (key {info.key_column}, status "
             f"{info.status_column}), {len(codes)} status codes{labels}, "
             f"{registry.capture_words(info)}"
         )

@@ -111,6 +111,15 @@ def host_problem(url: URL, exc: Exception, source_name: str) -> str:
     return f"The host database {where} of the source '{source_name}' failed: {detail}. {hint}"
 
 
+def remember_password(host_url: str, password: str, secrets: SecretStore | None = None) -> str:
+    """Keep a host login's password in the keyring, where the engine looks for it;
+    returns the entry's name."""
+    name = secret_name(parse_host_url(host_url))
+    (secrets or SecretStore()).set(name, password)
+    hosts.forget(host_url)  # the next connection uses it
+    return name
+
+
 class HostDatabases:
     """One connection pool per host URL, for every source that lives there."""
 
@@ -130,10 +139,11 @@ class HostDatabases:
 
     def engine(self, host_url: str, source_name: str) -> Engine:
         """The pool for a host URL, made on first use."""
+        url = parse_host_url(host_url)
+        key = url.render_as_string(hide_password=False)  # mysql:// and mysql+pymysql:// alike
         with self._lock:
-            engine = self._engines.get(host_url)
+            engine = self._engines.get(key)
             if engine is None:
-                url = parse_host_url(host_url)
                 password = self._password(url, source_name)
                 kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 3600}
                 if url.get_backend_name() in ("mysql", "mariadb"):
@@ -143,7 +153,7 @@ class HostDatabases:
                 else:
                     kwargs["connect_args"] = {"connect_timeout": 10}
                 engine = create_engine(url.set(password=password) if password else url, **kwargs)
-                self._engines[host_url] = engine
+                self._engines[key] = engine
             return engine
 
     @contextmanager
@@ -168,6 +178,14 @@ class HostDatabases:
             if not _refused(engine, exc):
                 raise
             raise SourceError(host_problem(engine.url, exc, source_name)) from exc
+
+    def forget(self, host_url: str) -> None:
+        """Close a host's pool, so the next connection reads its password again."""
+        key = parse_host_url(host_url).render_as_string(hide_password=False)
+        with self._lock:
+            engine = self._engines.pop(key, None)
+        if engine is not None:
+            engine.dispose()
 
     def dispose(self) -> None:
         with self._lock:

@@ -53,7 +53,7 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
                 findings = _mysql(host, source)
             if source.polled:
                 findings.append(_polled(source))
-            elif all(f.ok for f in findings[:1]):  # its schema is usable
+            elif _sees_triggers(host, source, findings):
                 findings.append(_triggers(host, source))
     return Readiness(source, tuple(findings))
 
@@ -88,6 +88,15 @@ def _tables_left(conn: Connection, host: Connection, source: SourceInfo) -> list
         if s.host_url == source.host_url and not s.polled and s.id != source.id
     ]
     return [] if others else capture_table.drop_ddl(host)
+
+
+def _sees_triggers(host: Connection, source: SourceInfo, findings: list[Finding]) -> bool:
+    """Whether the triggers can be looked up: PostgreSQL needs the schema (the first
+    finding), MySQL shows a table's triggers only to a login with TRIGGER on it."""
+    if is_mysql(host):
+        tables = [t for t, p, _ in triggers.mysql_needs(source) if p == "TRIGGER"]
+        return all("TRIGGER" in mysql_grants.privileges(host, t) for t in tables)
+    return all(f.ok for f in findings[:1])
 
 
 def _privilege(conn: Connection, table: str, privilege: str) -> bool:

@@ -343,9 +343,15 @@ def add_source(
 
 
 def _where(source: SourceInfo) -> str:
+    return f" in {host_words(source)}" if source.host_url else ""
+
+
+def host_words(source: SourceInfo) -> str:
+    """Where a source's records live, as people write the URL (no driver, no password)."""
     if not source.host_url:
-        return ""
-    return f" in {describe(parse_host_url(source.host_url))}"
+        return "StatusFlow's own database"
+    url = parse_host_url(source.host_url)
+    return describe(url.set(drivername=url.get_backend_name()))
 
 
 def renew_capture(db: Database) -> int:

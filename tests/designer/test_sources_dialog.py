@@ -12,10 +12,12 @@ from sqlalchemy import text
 
 from designer.sources_dialog import COMPARE_ALL, NO_LABELS, SourcesDialog
 from engine import demo
+from engine.sources import hosts
 from engine.sources.registry import get_source, list_sources
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 from tests.host import as_host
+from tests.integration.host_mariadb import SF_PASSWORD, WITH_TRIGGERS, mariadb_host
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -163,3 +165,41 @@ def test_on_postgresql_the_schema_is_chosen_first(qtbot: QtBot, db: Database) ->
     shown = dialog.result.toPlainText()
     assert "cases is ready." in shown and "may use the schema crm" in shown
     save_screenshot(dialog, "sources_dialog_postgresql")
+
+
+@pytest.mark.mariadb
+@sqlite_only
+def test_a_mariadb_table_is_watched_after_connecting_with_a_password(
+    qtbot: QtBot, dialog: SourcesDialog, db: Database, memory_keyring
+) -> None:
+    for shop in mariadb_host(WITH_TRIGGERS):
+        dialog.host.setCurrentText(shop.url())
+        dialog.password.setText("not the password")
+        qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+        settle(dialog)
+        shown = dialog.result.toPlainText()
+        assert "Access denied" in shown and f"statusflow secret set {shop.secret_name()}" in shown
+        assert dialog.password.text() == ""  # never left in the form
+
+        dialog.password.setText(SF_PASSWORD)
+        qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+        settle(dialog)
+        assert "2 tables to choose from" in dialog.result.toPlainText()
+        tables = [dialog.table.itemText(i) for i in range(dialog.table.count())]
+        assert tables == ["order_labels", "orders"]  # what its login may see
+        assert dialog.schema.isHidden()  # the URL names the database
+        choose(qtbot, dialog, dialog.table, "orders")
+        choose(qtbot, dialog, dialog.labels, "order_labels")
+        dialog.name.setText("shop_orders")  # the demo watches its own orders already
+        save_screenshot(dialog, "sources_dialog_mariadb")
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        settle(dialog)
+
+        source = get_source(db, "shop_orders")
+        assert source.host_url == shop.url().replace("mysql://", "mysql+pymysql://")
+        assert source.label_table == "order_labels"
+        assert f"{source.name} is ready." in dialog.result.toPlainText()
+        rows = [dialog.existing.item(i).text() for i in range(dialog.existing.count())]
+        assert f"{source.name} — orders in {shop.url()} (captured by triggers)" in rows
+        assert len(shop.catalog(f"SHOW TRIGGERS FROM {shop.name}")) == 4
+        hosts.hosts.dispose()

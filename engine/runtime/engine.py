@@ -99,6 +99,7 @@ class Engine:
         self._schedules_checked: datetime | None = None
         self.limits = EngineLimits()
         self._next_poll: datetime | None = None  # re-read each heartbeat and after polls
+        self._unreadable: dict[str, str] = {}  # source → why its last poll or move failed
         self.started = False
         self.stopping = False
 
@@ -240,13 +241,12 @@ class Engine:
                         if source.polled:
                             table_of = self.services.records.table
                             written += polling.poll(conn, host, source, now, table_of)
-                        else:
-                            moved.append((source, capture_table.move(conn, host, source)))
-                            written += len(moved[-1][1])
+                        elif ids := capture_table.move(conn, host, source):
+                            moved.append((source, ids))
+                            written += len(ids)
+                    self._readable(source.name)
                 except (SQLAlchemyError, StatusFlowError) as exc:
-                    log.warning(
-                        "reading the changes of %s failed: %s", source.name, first_line(exc)
-                    )
+                    self._readable(source.name, first_line(exc))
                 polling.reschedule(conn, source, now)
             self._next_poll = polling.next_due(conn)
         for source, ids in moved:  # committed as events: now they may leave the host
@@ -257,6 +257,17 @@ class Engine:
             except (SQLAlchemyError, StatusFlowError) as exc:  # moved again later, not twice
                 log.warning("emptying the capture table of %s failed: %s", source.name, exc)
         return written
+
+    def _readable(self, source: str, problem: str | None = None) -> None:
+        """Log when a source's changes cannot be read, and when they can again: once
+        each, not at every interval while a host is down."""
+        before = self._unreadable.pop(source, None)
+        if problem is not None:
+            self._unreadable[source] = problem
+            if problem != before:
+                log.warning("reading the changes of %s failed: %s", source, problem)
+        elif before is not None:
+            log.warning("reading the changes of %s works again", source)
 
     def ingest_events(self) -> tuple[int, int]:
         with self.db.write() as conn:

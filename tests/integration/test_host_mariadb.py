@@ -442,3 +442,25 @@ def test_a_capture_row_moved_again_after_a_crash_makes_one_event(
     with statusflow.read() as conn, hosts.connect(conn, source) as shop:
         capture_table.forget(shop, moved)
     assert host.catalog("SELECT count(*) FROM sf_capture") == [(0,)]
+
+
+def test_a_revoked_grant_is_logged_once_and_nothing_is_lost_when_it_returns(
+    host: MariaDbHost, statusflow: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    db, clock = statusflow, ManualClock()
+    watch_orders(db, host)
+    publish(db, paid_to_packing(), clock)
+    worker = engine(db, clock)
+    host.grant("REVOKE SELECT ON {db}.sf_capture FROM {sf}")
+    shop_runs(host, "UPDATE orders SET status = 'PAID' WHERE id = 8")
+    with caplog.at_level("WARNING", logger="engine"):
+        settle(worker, clock, rounds=4)
+        assert run_states(db) == []
+        host.grant("GRANT SELECT ON {db}.sf_capture TO {sf}")
+        settle(worker, clock)
+    failures = [r.getMessage() for r in caplog.records if "orders failed" in r.getMessage()]
+    assert len(failures) == 1 and "SELECT command denied" in failures[0]
+    assert any("orders works again" in r.getMessage() for r in caplog.records)
+    assert run_states(db) == [("8", "succeeded")]
+    assert host.catalog("SELECT status FROM orders WHERE id = 8") == [("PACK",)]
+    worker.stop()

@@ -146,11 +146,7 @@ def check_source(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def print_sql(ctx: Context, args: argparse.Namespace) -> int:
-    statements = readiness.capture_sql(
-        ctx.database(), args.name, remove=args.remove, actor=ctx.actor
-    )
-    for statement in statements:
-        print(statement + ";\n")
+    print(readiness.capture_script(ctx.database(), args.name, remove=args.remove, actor=ctx.actor))
     return 0
 
 

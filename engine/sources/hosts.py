@@ -37,7 +37,7 @@ DRIVERS = {
 DEFAULT_PORTS = {"mysql": 3306, "mariadb": 3306, "postgresql": 5432}
 HOST_EXAMPLE = "mysql://statusflow@db.example.com:3306/shop"
 # MySQL's codes for a refused login or grant, and for a server it cannot reach
-_MYSQL_DENIED = (1044, 1045, 1142, 1143, 1227, 1370)
+_MYSQL_DENIED = (1044, 1045, 1142, 1143, 1227, 1370, 1419)
 _MYSQL_UNREACHABLE = (1049, 2002, 2003, 2005, 2006, 2013)
 
 
@@ -101,6 +101,12 @@ def host_problem(url: URL, exc: Exception, source_name: str) -> str:
         hint = (
             f"Check the database name at the end of the URL; if it is right, an "
             f"administrator grants {url.username} access to {url.database}."
+        )
+    elif code == 1419:  # the server keeps a binary log
+        hint = (
+            "This server writes a binary log, so only a login with SUPER may add triggers: "
+            "an administrator runs the SQL from 'statusflow source sql', or sets "
+            "log_bin_trust_function_creators = 1; or use --capture poll."
         )
     elif code in _MYSQL_DENIED:
         hint = f"An administrator grants what is missing: 'statusflow source check {source_name}'."

@@ -58,6 +58,24 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
     return Readiness(source, tuple(findings))
 
 
+def capture_script(db: Database, name: str, *, remove: bool = False, actor: str = "system") -> str:
+    """:func:`capture_sql` as a script the database's own client runs as pasted (psql;
+    for mysql between DELIMITER lines, as trigger bodies hold semicolons)."""
+    statements = capture_sql(db, name, remove=remove, actor=actor)
+    with db.read() as conn:
+        source = get_source(conn, name)
+        with hosts.connect(conn, source) as host:
+            mysql = is_mysql(host)
+    return "\n".join(for_client(statements, mysql=mysql))
+
+
+def for_client(statements: list[str], *, mysql: bool) -> list[str]:
+    """Statements terminated as the database's command-line client reads them."""
+    if not mysql:
+        return [statement + ";\n" for statement in statements]
+    return ["DELIMITER //", *(statement + " //" for statement in statements), "DELIMITER ;"]
+
+
 def capture_sql(
     db: Database, name: str, *, remove: bool = False, actor: str = "system"
 ) -> list[str]:
@@ -216,5 +234,5 @@ def _triggers(conn: Connection, source: SourceInfo) -> Finding:
         False,
         f"The capture trigger(s) {names} are missing, so those changes to {tables} are "
         "not seen. An administrator runs:",
-        tuple(statement + ";" for _, statement in missing),
+        tuple(for_client([statement for _, statement in missing], mysql=is_mysql(conn))),
     )

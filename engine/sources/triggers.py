@@ -217,8 +217,12 @@ def _mysql_insert(r: _Renderer, source: SourceInfo, watch: _Watch, column: str) 
 
 
 def _mysql_trigger(r: _Renderer, source: SourceInfo, watch: _Watch) -> str:
+    """MySQL has no subtransactions, so a handler costs nothing per row: a capture
+    insert that fails (its grant revoked, the table dropped) is skipped and the host's
+    statement succeeds; ``source check`` then says why changes stopped arriving."""
     inserts = " ".join(_mysql_insert(r, source, watch, c) for c in watch.value_columns)
-    return f"{r.head(source, watch)} BEGIN {inserts} END"
+    skip = "DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;"
+    return f"{r.head(source, watch)} BEGIN {skip} {inserts} END"
 
 
 def _own_schema(conn: Connection) -> str:
@@ -332,8 +336,10 @@ def install(conn: Connection, source: SourceInfo, *, create_triggers: bool = Tru
             conn.exec_driver_sql(statement)
 
 
-_MYSQL_TRIGGERS = text(
-    "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'sf\\_%'"
+_MYSQL_TRIGGERS = text(  # the triggers that capture into this database's table
+    "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS "
+    "WHERE TRIGGER_NAME LIKE 'sf\\_%' "
+    "AND ACTION_STATEMENT LIKE CONCAT('%', DATABASE(), '%.%sf_capture%')"
 )
 _PG_TRIGGERS = text(
     "SELECT t.tgname AS name, pg_has_role(c.relowner, 'USAGE') AS owned "

@@ -16,7 +16,7 @@ from tests.integration.host_mariadb import (
     READ_AND_WRITE,
     SF_PASSWORD,
     MariaDbHost,
-    admin,
+    administrator_runs,
     mariadb_host,
 )
 
@@ -65,10 +65,7 @@ def test_install_later_then_the_administrators_sql_makes_it_ready(
     assert f"GRANT TRIGGER ON {shop.name}.orders TO {shop.sf};" in out
     code, sql, _ = run(capsys, "--database", url, "source", "sql", "orders")
     assert code == 0 and "CREATE TABLE IF NOT EXISTS sf_capture" in sql
-    with admin(shop.name) as conn, conn.cursor() as cursor:  # the administrator's session
-        for statement in sql.split(";\n"):
-            if statement.strip():
-                cursor.execute(statement)
+    administrator_runs(shop, sql)  # piped into the mysql client, as printed
     shop.grant(
         "GRANT TRIGGER ON {db}.orders TO {sf}",
         "GRANT TRIGGER ON {db}.order_labels TO {sf}",

@@ -11,6 +11,7 @@ PostgreSQL: a MariaDB host is always a database of its own.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -185,3 +186,15 @@ def open_host_tickets(host: MariaDbHost, first: int, last: int) -> None:
         cursor.execute(
             "UPDATE tickets SET status = 'OPN' WHERE id BETWEEN %s AND %s", (first, last)
         )
+
+
+def administrator_runs(host: MariaDbHost, script: str) -> None:
+    """Pipe a script into the ``mysql`` client as the administrator does."""
+    server, port, user = _server()
+    subprocess.run(
+        ["mysql", "-h", server, "-P", str(port), "-u", user, host.name],
+        input=script,
+        text=True,
+        check=True,
+        capture_output=True,
+    )

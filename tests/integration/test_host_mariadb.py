@@ -29,6 +29,7 @@ from tests.integration.host_mariadb import (
     WITH_TRIGGERS,
     MariaDbHost,
     admin,
+    administrator_runs,
     mariadb_host,
 )
 from tests.memory_keyring import MemoryKeyring
@@ -364,9 +365,7 @@ def test_check_lists_missing_grants_and_sql_prints_what_to_run(
     after = readiness.check_source(statusflow, "orders")
     [triggers_missing] = [f for f in after.findings if not f.ok]
     assert "sf_orders_status" in triggers_missing.sentence
-    with admin(host.name) as conn, conn.cursor() as cursor:  # as the administrator would
-        for statement in readiness.capture_sql(statusflow, "orders"):
-            cursor.execute(statement)
+    administrator_runs(host, readiness.capture_script(statusflow, "orders"))
     assert readiness.check_source(statusflow, "orders").ready
 
 
@@ -464,3 +463,23 @@ def test_a_revoked_grant_is_logged_once_and_nothing_is_lost_when_it_returns(
     assert run_states(db) == [("8", "succeeded")]
     assert host.catalog("SELECT status FROM orders WHERE id = 8") == [("PACK",)]
     worker.stop()
+
+
+def test_a_capture_that_fails_never_fails_the_shops_write(
+    host: MariaDbHost, statusflow: Database
+) -> None:
+    """The capture table's grant revoked, then the table dropped by someone: the
+    shop's statements still succeed, and check says why changes stopped arriving."""
+    watch_orders(statusflow, host)
+    host.grant("REVOKE INSERT ON {db}.sf_capture FROM {sf}")
+    shop_runs(host, "UPDATE orders SET status = 'DEL' WHERE id = 1")
+    host.grant("DROP TABLE {db}.sf_capture")
+    shop_runs(host, "UPDATE orders SET status = 'ASN' WHERE id = 2")
+    assert host.catalog("SELECT id, status FROM orders WHERE id IN (1, 2) ORDER BY id") == [
+        (1, "DEL"),
+        (2, "ASN"),
+    ]
+    hosts.dispose()
+    result = readiness.check_source(statusflow, "orders")
+    missing = [f.sentence for f in result.findings if not f.ok]
+    assert any("lacks INSERT on sf_capture" in sentence for sentence in missing)

@@ -1,7 +1,8 @@
 """Engine benchmark: throughput, trigger-to-action latency, and many pending waits.
 
 Run from the repository: ``.venv/bin/python bench/engine.py [--quick] [--profile]
-[--capture]`` (``--capture``: only the trigger-versus-poll table).
+[--capture [own|MariaDB]]`` (``--capture``: only the trigger-versus-poll table, for
+tickets in StatusFlow's own database, in a MariaDB host database, or both).
 Engines are real ``statusflow engine`` subprocesses. Figures come from the database's
 own timestamps (event ``occurred_at``, step ``at``, run ``finished_at``), not from this
 script's clock, so they measure what a user would see in a run's timeline.
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,11 +32,14 @@ from common import (
     table,
     wait_for,
 )
-from sqlalchemy import Integer, cast, event, func, insert, select, text
+from sqlalchemy import Connection, Integer, cast, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import make_url
 
 from engine.clock import SYSTEM_CLOCK
 from engine.runtime.engine import Engine
 from engine.runtime.runs import enrollment_key, record_lock
+from engine.sources import registry, status_codes
+from engine.sources.hosts import hosts, password_variable
 from engine.sources.registry import Capture
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions, run_steps, runs, status_events, work_items
@@ -42,6 +47,7 @@ from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import publish
 from tests.host import as_host
 from tests.integration.conftest import finished_runs, install_tickets, publish_marking_graph
+from tests.integration.host_mariadb import MARIADB_ADMIN, SF_PASSWORD, ticket_desk
 
 Backend = Callable[[], AbstractContextManager[Database]]
 BACKENDS: dict[str, Backend] = {"SQLite": sqlite_database, "PostgreSQL": postgres_database}
@@ -61,6 +67,55 @@ class Sizes:
 
 FULL = Sizes(burst=5_000, paced=500, pending_waits=100_000, firing_waits=1_000)
 QUICK = Sizes(burst=500, paced=100, pending_waits=5_000, firing_waits=200)
+
+
+# -- where the tickets live ----------------------------------------------------------------
+
+Host = Callable[[], AbstractContextManager[Connection]]
+"""A transaction in the database that holds the tickets, as the host application."""
+Desk = Callable[[Database, int, Capture], AbstractContextManager[Host]]
+"""Puts ``count`` NEW tickets where a desk keeps them, registered as the source 'tickets'."""
+
+
+@contextmanager
+def own_desk(db: Database, count: int, capture: Capture) -> Iterator[Host]:
+    """The tickets in StatusFlow's own database (on PostgreSQL in the public schema)."""
+    install_tickets(db, count, capture)
+    yield lambda: as_host(db)
+
+
+@contextmanager
+def mariadb_desk(db: Database, count: int, capture: Capture) -> Iterator[Host]:
+    """The tickets in a MariaDB database of their own, watched through StatusFlow's
+    least-privilege login, whose password the engines read from the environment as a
+    service would. The host application writes as MariaDB's admin; the database and
+    the logins are dropped afterwards."""
+    variable = password_variable("tickets")
+    os.environ[variable] = SF_PASSWORD
+    try:
+        for desk in ticket_desk(count):
+            registry.add_source(
+                db,
+                name="tickets",
+                table="tickets",
+                key_column="id",
+                status_column="status",
+                capture=capture,
+                host_url=desk.url(),
+            )
+            status_codes.set_codes(db, "tickets", [("NEW", "New"), ("OPN", "Open")])
+            url = make_url(MARIADB_ADMIN).set(drivername="mysql+pymysql", database=desk.name)
+            app = create_engine(url)
+            try:
+                yield app.begin
+            finally:
+                app.dispose()
+                hosts.dispose()  # this process's pool on the host, before its login goes
+    finally:
+        os.environ.pop(variable, None)
+
+
+HOSTS: dict[str, Desk] = {"own": own_desk, "MariaDB": mariadb_desk}
 
 
 # -- throughput and latency ---------------------------------------------------------------
@@ -90,55 +145,54 @@ def _burst_span(db: Database) -> float:
 OPEN = text("UPDATE tickets SET status = 'OPN', changed_at = :now WHERE id BETWEEN :a AND :b")
 
 
-def _open(db: Database, first: int, last: int) -> None:
-    """Open tickets ``first..last`` in one committed UPDATE, stamped with the time."""
-    with as_host(db) as conn:
-        conn.execute(OPEN, {"now": datetime.now(UTC).replace(tzinfo=None), "a": first, "b": last})
+def _open(host: Host, first: int, last: int) -> datetime:
+    """Open tickets ``first..last`` in one committed UPDATE; returns the time it wrote
+    to their changed_at (UTC)."""
+    now = datetime.now(UTC)
+    with host() as conn:
+        conn.execute(OPEN, {"now": now.replace(tzinfo=None), "a": first, "b": last})
+    return now
 
 
-def _open_one_by_one(db: Database, first: int, last: int, rate: float) -> None:
-    """One committed UPDATE per ticket, at ``rate`` per second."""
+def _open_one_by_one(host: Host, first: int, last: int, rate: float) -> dict[str, datetime]:
+    """One committed UPDATE per ticket, at ``rate`` per second; returns each ticket's
+    change stamp by record key."""
     started = time.monotonic()
+    stamps: dict[str, datetime] = {}
     for n, key in enumerate(range(first, last + 1)):
         time.sleep(max(0.0, started + n / rate - time.monotonic()))
-        _open(db, key, key)
+        stamps[str(key)] = _open(host, key, key)
+    return stamps
 
 
-def _change_latencies(db: Database, first_key: int, last_key: int) -> list[float]:
-    """The host's change (its changed_at stamp, UTC) → the set-field step's ``at``: what a
-    user waits, whether a trigger or a poll noticed the change."""
+def _change_latencies(db: Database, changed: dict[str, datetime]) -> list[float]:
+    """The host's change (the changed_at stamp its UPDATE wrote) → the set-field step's
+    ``at``: what a user waits, whether a trigger or a poll noticed the change. The stamps
+    are the ones written, not read back: a poll's write-back and MariaDB's ON UPDATE
+    column move changed_at to the time of the effect."""
     with db.read() as conn:
         steps = dict(
             conn.execute(
                 select(runs.c.record_key, run_steps.c.at)
                 .join(run_steps, run_steps.c.run_id == runs.c.id)
                 .where(run_steps.c.node_type == "action.set_field")
+                .where(runs.c.record_key.in_(list(changed)))
             ).all()
         )
-    with as_host(db) as conn:
-        changed = conn.execute(
-            text("SELECT id, changed_at FROM tickets WHERE id BETWEEN :a AND :b"),
-            {"a": first_key, "b": last_key},
-        ).all()
-
-    def utc(at: datetime | str) -> datetime:  # SQLite answers a plain query with text
-        return (at if isinstance(at, datetime) else datetime.fromisoformat(at)).replace(tzinfo=UTC)
-
-    return seconds_between([(utc(at), steps[str(key)]) for key, at in changed if str(key) in steps])
+    return seconds_between([(changed[key], at) for key, at in steps.items()])
 
 
 def throughput(backend: str, engine_count: int, sizes: Sizes) -> list[object]:
     """One row of the throughput table: a burst of events, then a paced trickle."""
     args = SQLITE_ARGS if backend == "SQLite" else ENGINE_ARGS
     total = sizes.burst + sizes.paced
-    with BACKENDS[backend]() as db:
-        install_tickets(db, total)
+    with BACKENDS[backend]() as db, own_desk(db, total, Capture()) as host:
         publish_marking_graph(db)
         with engines(db, engine_count, *args) as started:
-            _open(db, 1, sizes.burst)
+            _open(host, 1, sizes.burst)
             wait_for(lambda: finished_runs(db) == sizes.burst, 600, step=0.2)
             span = _burst_span(db)
-            _open_one_by_one(db, sizes.burst + 1, total, PACED_RATE)
+            _open_one_by_one(host, sizes.burst + 1, total, PACED_RATE)
             wait_for(lambda: finished_runs(db) == total, 120, step=0.1)
             rss = max(peak_rss_mb(p.pid) for p in started)
         burst_latency = _action_latencies(db, 1, sizes.burst)
@@ -161,34 +215,41 @@ CAPTURES = {
 }
 
 
-def capture_mode(backend: str, name: str, sizes: Sizes) -> list[object]:
-    """One row of the capture table: a burst, then a paced trickle, one engine."""
+def capture_mode(backend: str, where: str, name: str, sizes: Sizes) -> list[object]:
+    """One row of the capture table: a burst, then a paced trickle, one engine, the
+    tickets in StatusFlow's database or in a host's (``where``, a key of HOSTS)."""
     total = sizes.burst + sizes.paced
-    with BACKENDS[backend]() as db:
-        install_tickets(db, total, CAPTURES[name])
+    with BACKENDS[backend]() as db, HOSTS[where](db, total, CAPTURES[name]) as host:
         publish_marking_graph(db)
         args = SQLITE_ARGS if backend == "SQLite" else ENGINE_ARGS
         with engines(db, 1, *args):
             started = time.monotonic()
-            _open(db, 1, sizes.burst)
+            _open(host, 1, sizes.burst)
             wait_for(lambda: finished_runs(db) == sizes.burst, 600, step=0.1)
             span = time.monotonic() - started
-            _open_one_by_one(db, sizes.burst + 1, total, PACED_RATE)
+            changed = _open_one_by_one(host, sizes.burst + 1, total, PACED_RATE)
             wait_for(lambda: finished_runs(db) == total, 120, step=0.1)
-        paced = _change_latencies(db, sizes.burst + 1, total)
-    return [backend, name, sizes.burst, f"{sizes.burst / span:.0f}", describe_ms(paced)]
+        paced = _change_latencies(db, changed)
+    tickets_in = backend if where == "own" else where
+    row = [backend, tickets_in, name, sizes.burst, f"{sizes.burst / span:.0f}"]
+    return [*row, describe_ms(paced)]
 
 
-def capture_table(sizes: Sizes) -> str:
+def capture_table(sizes: Sizes, where: Sequence[str] = tuple(HOSTS)) -> str:
     header = (
-        "backend",
+        "StatusFlow in",
+        "tickets in",
         "capture",
         "events",
         "events/s (burst)",
         f"change → effect at {PACED_RATE:.0f}/s ms p50/p99/max",
     )
-    rows = [capture_mode("PostgreSQL", name, sizes) for name in CAPTURES]
-    rows += [capture_mode("SQLite", name, sizes) for name in CAPTURES]
+    rows = [
+        capture_mode(backend, host, name, sizes)
+        for host in where
+        for backend in ("PostgreSQL", "SQLite")
+        for name in CAPTURES
+    ]
     return table("Capture: trigger versus poll (1 engine, poll interval 1 s)", header, rows)
 
 
@@ -329,10 +390,9 @@ def pending_waits(backend: str, sizes: Sizes) -> list[object]:
 def profile(sizes: Sizes, backend: str) -> None:
     """Where an in-process engine spends its time draining a burst, and how many
     statements it sends per event."""
-    with BACKENDS[backend]() as db:
-        install_tickets(db, sizes.burst)
+    with BACKENDS[backend]() as db, own_desk(db, sizes.burst, Capture()) as host:
         publish_marking_graph(db)
-        _open(db, 1, sizes.burst)
+        _open(host, 1, sizes.burst)
         worker = Engine(db, lease=timedelta(minutes=5))
         worker.start()
         counts = _count_statements(db)
@@ -373,14 +433,21 @@ def main() -> None:
         choices=tuple(BACKENDS),
         help="cProfile an in-process engine (on SQLite unless PostgreSQL is named)",
     )
-    parser.add_argument("--capture", action="store_true", help="only trigger versus poll")
+    parser.add_argument(
+        "--capture",
+        nargs="?",
+        const="all",
+        choices=("all", *HOSTS),
+        help="only trigger versus poll: tickets in StatusFlow's own database, in a MariaDB "
+        "host database, or both (all)",
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.profile:
         profile(sizes, args.profile)
         return
     if args.capture:
-        print(capture_table(sizes))
+        print(capture_table(sizes, tuple(HOSTS) if args.capture == "all" else (args.capture,)))
         return
     header = (
         "backend",

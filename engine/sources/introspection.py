@@ -99,9 +99,21 @@ def host_schemas(conn: Connection) -> list[str]:
     ]
 
 
+_MYSQL_SYSTEM = ("information_schema", "mysql", "performance_schema", "sys")
+
+
 def _check_schema(conn: Connection, schema: str | None, table: str) -> str | None:
     if schema is None:
         return None
+    if conn.dialect.name in ("mysql", "mariadb"):  # a schema is another database there
+        names = [n for n in inspect(conn).get_schema_names() if n not in _MYSQL_SYSTEM]
+        stored = _stored_name(schema, names)
+        if stored is None:
+            raise SourceError(
+                f"There is no database '{schema}' on this server (or StatusFlow's login may "
+                f"not see it). It sees: {', '.join(names) or 'none'}."
+            )
+        return stored
     if conn.dialect.name != "postgresql":
         raise SourceError(
             f"'{table}' names a schema, but this SQLite database has none; use the plain "

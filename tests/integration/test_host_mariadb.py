@@ -483,3 +483,30 @@ def test_a_capture_that_fails_never_fails_the_shops_write(
     result = readiness.check_source(statusflow, "orders")
     missing = [f.sentence for f in result.findings if not f.ok]
     assert any("lacks INSERT on sf_capture" in sentence for sentence in missing)
+
+
+def test_a_table_may_be_named_with_its_database(host: MariaDbHost, statusflow: Database) -> None:
+    with pytest.raises(SourceError) as refused:
+        add_source(
+            statusflow,
+            name="orders",
+            table="no_such_db.orders",
+            key_column="id",
+            status_column="status",
+            host_url=host.url(),
+        )
+    assert str(refused.value) == (
+        f"There is no database 'no_such_db' on this server (or StatusFlow's login may not "
+        f"see it). It sees: {host.name}."
+    )
+    source = add_source(
+        statusflow,
+        name="orders",
+        table=f"{host.name}.orders",
+        key_column="id",
+        status_column="status",
+        host_url=host.url(),
+    )
+    assert source.table == f"{host.name}.orders"
+    shop_runs(host, "UPDATE orders SET status = 'DEL' WHERE id = 6")
+    assert host.catalog("SELECT record_key, kind FROM sf_capture") == [(b"6", "status")]

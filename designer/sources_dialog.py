@@ -263,8 +263,8 @@ class SourcesDialog(QDialog):
         """How the browse services reach the chosen database."""
         return {"actor": self.actor, "host_url": self.host_url(), "name": self._source_name()}
 
-    def _source_name(self) -> str:
-        return self.name.text().strip() or "source"
+    def _source_name(self) -> str | None:
+        return self.name.text().strip() or None
 
     def connect_host(self) -> None:
         """Read the chosen database's tables (storing a typed password first)."""
@@ -277,6 +277,8 @@ class SourcesDialog(QDialog):
             return browse.catalog(self.db, **where)
 
         self.password.clear()
+        if self.name.text() == self._suggested:  # named after a table of another database
+            self.name.clear()
         self.schema.clear()
         _refill(self.table, [])
         self._say("Connecting…" if url else "Reading StatusFlow's own database…")

@@ -43,7 +43,9 @@ class TableShape:
 
 
 @contextmanager
-def _reading(db: Database, actor: str, host_url: str | None, name: str) -> Iterator[Connection]:
+def _reading(
+    db: Database, actor: str, host_url: str | None, name: str | None
+) -> Iterator[Connection]:
     """A read of StatusFlow's database, or of the host named by ``host_url`` (as the
     source ``name`` would reach it), once the person may manage sources."""
     with db.read() as conn:
@@ -61,7 +63,7 @@ def catalog(
     actor: str = "system",
     *,
     host_url: str | None = None,
-    name: str = "source",
+    name: str | None = None,
 ) -> Catalog:
     """The host's schemas and the tables of ``schema`` (the first one when not given)."""
     with _reading(db, actor, host_url, name) as conn:
@@ -82,7 +84,7 @@ def shape(
     actor: str = "system",
     *,
     host_url: str | None = None,
-    name: str = "source",
+    name: str | None = None,
 ) -> TableShape:
     """The table's columns, and which tables of its schema refer to it (label tables)."""
     with _reading(db, actor, host_url, name) as conn:

@@ -78,18 +78,23 @@ def secret_name(url: URL) -> str:
     return f"db/{url.username or 'root'}@{url.host or 'localhost'}:{port}"
 
 
-def password_variable(source_name: str) -> str:
+def password_variable(source_name: str | None) -> str:
     """The environment variable that may hold a source's host password (servers)."""
-    return f"STATUSFLOW_HOST_PASSWORD_{source_name.upper()}"
+    return f"STATUSFLOW_HOST_PASSWORD_{(source_name or '<SOURCE>').upper()}"
 
 
-def host_problem(url: URL, exc: Exception, source_name: str) -> str:
+def shown(url: URL) -> str:
+    """A host URL as people write it: no driver name, no password."""
+    return describe(url.set(drivername=url.get_backend_name(), password=None))
+
+
+def host_problem(url: URL, exc: Exception, source_name: str | None) -> str:
     """One sentence saying why the host refused or failed, and what to do."""
     orig = getattr(exc, "orig", exc)
     args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
     code = args[0] if args and isinstance(args[0], int) else None
     detail = (str(args[1]) if code is not None and len(args) > 1 else first_line(exc)).rstrip(".")
-    where = describe(url.set(password=None))
+    where = shown(url)
     if code == 1045 or "password authentication failed" in detail:
         hint = (
             f"Store the password with 'statusflow secret set {secret_name(url)}' or in "
@@ -109,12 +114,16 @@ def host_problem(url: URL, exc: Exception, source_name: str) -> str:
             "log_bin_trust_function_creators = 1; or use --capture poll."
         )
     elif code in _MYSQL_DENIED:
-        hint = f"An administrator grants what is missing: 'statusflow source check {source_name}'."
+        hint = (
+            f"An administrator grants what is missing: 'statusflow source check "
+            f"{source_name or 'NAME'}'."
+        )
     elif code in _MYSQL_UNREACHABLE or "connection refused" in detail.lower():
         hint = "Check that the server is running and that host and port are right."
     else:
         hint = "Check the host URL and the server."
-    return f"The host database {where} of the source '{source_name}' failed: {detail}. {hint}"
+    of = f" of the source '{source_name}'" if source_name else ""
+    return f"The host database {where}{of} failed: {detail}. {hint}"
 
 
 def remember_password(host_url: str, password: str, secrets: SecretStore | None = None) -> str:
@@ -122,7 +131,7 @@ def remember_password(host_url: str, password: str, secrets: SecretStore | None 
     returns the entry's name."""
     name = secret_name(parse_host_url(host_url))
     (secrets or SecretStore()).set(name, password)
-    hosts.forget(host_url)  # the next connection uses it
+    hosts.use_password(host_url, password)  # this program connects with it at once
     return name
 
 
@@ -132,21 +141,28 @@ class HostDatabases:
     def __init__(self, secrets: SecretStore | None = None) -> None:
         self._secrets = secrets or SecretStore()
         self._engines: dict[str, Engine] = {}
+        self._given: dict[str, str] = {}  # typed in this program (the designer's form)
         self._lock = threading.Lock()
 
-    def _password(self, url: URL, source_name: str) -> str | None:
-        from_env = os.environ.get(password_variable(source_name))
-        if from_env:
-            return from_env
+    def use_password(self, host_url: str, password: str) -> None:
+        """Connect to this host with ``password`` from now on, in this program."""
+        self._given[_key(parse_host_url(host_url))] = password
+        self.forget(host_url)
+
+    def _password(self, url: URL, source_name: str | None) -> str | None:
+        given = self._given.get(_key(url))
+        from_env = os.environ.get(password_variable(source_name)) if source_name else None
+        if given or from_env:
+            return given or from_env
         try:
             return self._secrets.get(secret_name(url)) if self._secrets.available() else None
         except SecretStoreError:
             return None  # a login without one may still work; a refusal names the secret
 
-    def engine(self, host_url: str, source_name: str) -> Engine:
+    def engine(self, host_url: str, source_name: str | None) -> Engine:
         """The pool for a host URL, made on first use."""
         url = parse_host_url(host_url)
-        key = url.render_as_string(hide_password=False)  # mysql:// and mysql+pymysql:// alike
+        key = _key(url)
         with self._lock:
             engine = self._engines.get(key)
             if engine is None:
@@ -174,7 +190,7 @@ class HostDatabases:
             yield host
 
     @contextmanager
-    def opened(self, host_url: str, source_name: str) -> Iterator[Connection]:
+    def opened(self, host_url: str, source_name: str | None) -> Iterator[Connection]:
         """A transaction on a host; a refusal or failure becomes one plain sentence."""
         engine = self.engine(host_url, source_name)
         try:
@@ -187,9 +203,8 @@ class HostDatabases:
 
     def forget(self, host_url: str) -> None:
         """Close a host's pool, so the next connection reads its password again."""
-        key = parse_host_url(host_url).render_as_string(hide_password=False)
         with self._lock:
-            engine = self._engines.pop(key, None)
+            engine = self._engines.pop(_key(parse_host_url(host_url)), None)
         if engine is not None:
             engine.dispose()
 
@@ -198,6 +213,11 @@ class HostDatabases:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+
+
+def _key(url: URL) -> str:
+    """One pool per host, whether written mysql:// or mysql+pymysql://."""
+    return url.set(password=None).render_as_string(hide_password=False)
 
 
 def _refused(engine: Engine, exc: DBAPIError) -> bool:

@@ -26,7 +26,7 @@ from engine import audit
 from engine.errors import SourceError
 from engine.governance.permissions import require
 from engine.sources import polling, triggers
-from engine.sources.hosts import hosts, is_mysql, parse_host_url
+from engine.sources.hosts import hosts, is_mysql, parse_host_url, shown
 from engine.sources.introspection import (
     check_columns,
     check_table,
@@ -34,7 +34,7 @@ from engine.sources.introspection import (
     foreign_key_columns,
     table_fields,
 )
-from engine.storage.database import Database, describe
+from engine.storage.database import Database
 from engine.storage.tables import graphs, record_sources
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -350,8 +350,7 @@ def host_words(source: SourceInfo) -> str:
     """Where a source's records live, as people write the URL (no driver, no password)."""
     if not source.host_url:
         return "StatusFlow's own database"
-    url = parse_host_url(source.host_url)
-    return describe(url.set(drivername=url.get_backend_name()))
+    return shown(parse_host_url(source.host_url))
 
 
 def renew_capture(db: Database) -> int:

@@ -178,5 +178,5 @@ def test_an_unreachable_host_database_is_one_line(host, capsys) -> None:
         capsys, "--database", host.statusflow_url(), *ADD, "--host-url", "mysql://app@crm/crm"
     )
     assert code == 2 and out == "" and err.count("\n") == 1
-    assert "mysql+pymysql://app@crm/crm of the source 'orders' failed" in err
+    assert "The host database mysql://app@crm/crm of the source 'orders' failed" in err
     assert "Check that the server is running and that host and port are right." in err

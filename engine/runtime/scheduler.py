@@ -162,7 +162,14 @@ class EngineRunner:
             self._shutdown()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; finishing the current step", signal.Signals(signum).name)
+        """Stop from a thread of its own: the signal may interrupt the main thread while
+        it holds a lock that stopping takes (the scheduler's pool, logging), and a
+        handler that waited for it would wait forever."""
+        name = signal.Signals(signum).name
+        threading.Thread(target=self._stop_on, args=(name,), name="sf-stop").start()
+
+    def _stop_on(self, signal_name: str) -> None:
+        log.info("received %s; finishing the current step", signal_name)
         self.stop()
 
     def start_background(self) -> None:

@@ -510,3 +510,55 @@ def test_a_table_may_be_named_with_its_database(host: MariaDbHost, statusflow: D
     assert source.table == f"{host.name}.orders"
     shop_runs(host, "UPDATE orders SET status = 'DEL' WHERE id = 6")
     assert host.catalog("SELECT record_key, kind FROM sf_capture") == [(b"6", "status")]
+
+
+def watch_notes(db: Database, host: MariaDbHost) -> None:
+    """A second source on the same host database, sharing its capture table."""
+    with admin(host.name) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE notes (ref VARCHAR(20) PRIMARY KEY, status VARCHAR(10))")
+        cursor.execute("INSERT INTO notes VALUES ('n1', 'NEW')")
+        cursor.execute(f"GRANT SELECT, UPDATE ON {host.name}.notes TO '{host.app_user}'@'%'")
+    host.grant("GRANT SELECT, UPDATE, TRIGGER ON {db}.notes TO {sf}")
+    add_source(
+        db,
+        name="notes",
+        table="notes",
+        key_column="ref",
+        status_column="status",
+        host_url=host.url(),
+    )
+
+
+def test_two_sources_share_a_host_and_each_gets_only_its_changes(
+    host: MariaDbHost, statusflow: Database
+) -> None:
+    watch_orders(statusflow, host)
+    watch_notes(statusflow, host)
+    shop_runs(host, "UPDATE notes SET status = 'DONE' WHERE ref = 'n1'")
+    shop_runs(host, "UPDATE orders SET status = 'DEL' WHERE id = 3")
+    with statusflow.write() as conn:
+        notes = get_source(conn, "notes")
+        with hosts.connect(conn, notes) as shop:
+            assert len(capture_table.move(conn, shop, notes)) == 1
+    assert [e[:4] for e in events(statusflow)] == [("n1", "status", "NEW", "DONE")]
+    remove_source(statusflow, "orders")  # its change was never moved: it goes with it
+    assert host.catalog("SELECT record_key FROM sf_capture") == [(b"n1",)]
+    assert sorted(row[0] for row in host.catalog(f"SHOW TRIGGERS FROM {host.name}")) == [
+        "sf_notes_created",
+        "sf_notes_status",
+    ]
+
+
+def test_a_failed_engine_write_leaves_no_run_on_the_next_write(
+    host: MariaDbHost, statusflow: Database
+) -> None:
+    """MySQL session variables outlive the transaction: a write that failed must not
+    leave its run on the pooled connection for the next write to be blamed on."""
+    watch_orders(statusflow, host)
+    source = get_source(statusflow, "orders")
+    store = RecordStore()
+    with pytest.raises(Exception, match="Data too long"), statusflow.write() as conn:
+        store.write_fields(conn, source, "1", {"status": "X" * 30}, run_id="r-failed")
+    with statusflow.write() as conn:  # the designer's Records panel: no run
+        store.write_fields(conn, source, "2", {"status": "ASN"}, run_id=None)
+    assert host.catalog("SELECT record_key, caused_by_run_id FROM sf_capture") == [(b"2", None)]

@@ -250,9 +250,22 @@ def test_screenshot_of_an_approval_and_a_manual_task(
     proposal_approval(db, clock, worker)
     clock.advance(timedelta(days=3))
     inbox = open_inbox(qtbot, db, "olga", clock)
-    click(qtbot, inbox, "Price approval")
+    approval = click(qtbot, inbox, "Price approval")
     qtbot.keyClicks(inbox.comment, "Quote checked, credit OK")
     inbox.documents.findChildren(QCheckBox)[0].setChecked(True)
     qtbot.wait(50)  # let the new checkboxes show and the layout settle
 
     save_screenshot(inbox, "inbox")
+    groups = [inbox.list.topLevelItem(i).text(0) for i in range(inbox.list.topLevelItemCount())]
+    assert groups == ["Approvals (1)", "Manual tasks (1)"]
+    assert inbox.list.currentItem() is approval
+    assert inbox.list.itemWidget(approval, 3).text().strip() == "Overdue"
+    assert "Overdue since 7 Jan 2026, 09:00" in inbox.facts.text()
+    boxes = inbox.documents.findChildren(QCheckBox)
+    assert [(box.text(), box.isChecked(), box.isVisible()) for box in boxes] == [
+        ("Signed quote", True, True),
+        ("Credit check", False, True),
+    ]
+    assert inbox.comment.toPlainText() == "Quote checked, credit OK"
+    shown = [name for name, button in inbox.buttons.items() if button.isVisible()]
+    assert shown == ["approve", "reject"]

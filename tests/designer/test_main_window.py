@@ -189,6 +189,18 @@ def test_screenshot_of_the_escalation_ladder(qtbot: QtBot, window: MainWindow) -
     window.canvas.select([email.id])
     qtbot.wait(300)
     save_screenshot(window, "main_window_ladder")
+    assert window.windowTitle().startswith(LADDER)
+    assert window.canvas.selected_ids() == [email.id]
+    assert window.properties.title.text() == "Send email"
+    assert window.validation.problems == [] and window.problems.empty.isVisible()
+    viewer = window.canvas.graph.viewer()
+    shown = viewer.mapToScene(viewer.viewport().rect()).boundingRect()
+    cut_off = [
+        node.id
+        for node in window.document.graph.nodes
+        if not shown.contains(window.canvas.view_of(node.id).view.sceneBoundingRect())
+    ]
+    assert len(window.document.graph.nodes) == 7 and cut_off == []  # fit shows every step
 
 
 @only_sqlite

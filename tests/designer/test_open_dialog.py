@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from designer.gallery import GalleryDialog, Start
-from designer.open_dialog import NO_GRAPHS, OpenDialog
+from designer.open_dialog import NAME_ROLE, NO_GRAPHS, OpenDialog
 from designer.session import Session
 from engine import demo
 from engine.clock import ManualClock
@@ -118,6 +118,25 @@ def test_open_screenshot(qtbot: QtBot, session: Session, db: Database) -> None:
     publish(db, DELIVERED, ManualClock())
     dialog = open_dialog(qtbot, session)
     save_screenshot(dialog, "open")
+    assert dialog.visible_names() == [DELIVERED, WELCOME, LADDER]
+    assert [row_texts(dialog, name)[2] for name in dialog.visible_names()] == [
+        "Published V1.0",
+        "Draft only",
+        "Draft only",
+    ]
+    [chosen] = dialog.table.selectionModel().selectedRows()
+    assert chosen.data(NAME_ROLE) == DELIVERED  # Enter opens the first row
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Open).isEnabled()
+    viewport = dialog.table.viewport().rect()
+    cells = [(row, column) for row in range(3) for column in range(dialog.proxy.columnCount())]
+    cut_off = [
+        cell
+        for cell in cells
+        if not viewport.contains(dialog.table.visualRect(dialog.proxy.index(*cell)))
+    ]
+    assert cut_off == []  # every row and column is in view
+    name_width = dialog.table.fontMetrics().horizontalAdvance(LADDER)
+    assert name_width < dialog.table.columnWidth(0)  # the longest name is not shortened
 
 
 # -- the gallery -----------------------------------------------------------------------
@@ -177,3 +196,21 @@ def test_templates_need_their_records(qtbot: QtBot, db: Database) -> None:
 def test_gallery_screenshot(qtbot: QtBot, session: Session) -> None:
     dialog = gallery(qtbot, session)
     save_screenshot(dialog, "gallery")
+    assert dialog.windowTitle() == "New automation"
+    cards = list(dialog.cards.values())
+    assert [card.accessibleName() for card in cards] == [
+        "Blank automation",
+        "Quick rule…",
+        DELIVERED,
+        LADDER,
+        WELCOME,
+    ]
+    assert all(card.isVisible() and card.isEnabled() for card in cards)  # the shop has orders
+    assert all(dialog.rect().contains(card.geometry()) for card in cards)
+    overlapping = [
+        (a.accessibleName(), b.accessibleName())
+        for i, a in enumerate(cards)
+        for b in cards[i + 1 :]
+        if a.geometry().intersects(b.geometry())
+    ]
+    assert overlapping == []

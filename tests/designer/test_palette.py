@@ -102,5 +102,9 @@ def test_group_headings_cannot_be_dragged(palette: Palette) -> None:
 
 
 def test_screenshot(palette: Palette) -> None:
-    palette.tree.setCurrentItem(_item(palette, "action.send_email"))
+    email = _item(palette, "action.send_email")
+    palette.tree.setCurrentItem(email)
     save_screenshot(palette, "palette")
+    assert palette.tree.currentItem().text(0) == "Send email"
+    viewport = palette.tree.viewport().rect()
+    assert viewport.contains(palette.tree.visualItemRect(email))  # the chosen step is in view

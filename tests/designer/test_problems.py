@@ -216,3 +216,8 @@ def test_problems_by_node_feeds_the_canvas_markers() -> None:
 def test_screenshot(panel: ProblemsPanel, document: GraphDocument) -> None:
     panel.set_problems(_two_problems(document)[0])
     save_screenshot(panel, "problems")
+    assert panel.count.text() == "1 error, 1 warning"
+    rows = [panel.list.item(i) for i in range(panel.list.count())]
+    assert len(rows) == 2 and rows[0].text() == "Subject is required. Fill it in."
+    viewport = panel.list.viewport().rect()
+    assert all(viewport.contains(panel.list.visualItemRect(row)) for row in rows)  # in view

@@ -255,3 +255,18 @@ def test_screenshot_of_the_email_step(panel: PropertiesPanel) -> None:
     panel.show_node(node_of(panel.document, "action.send_email"))
     QApplication.processEvents()
     save_screenshot(panel, "properties_email")
+    assert panel.title.text() == "Send email" and not panel.hint.isVisible()
+    assert [name for name in ("to", "subject", "body_text") if panel.rows[name].isVisible()] == [
+        "to",
+        "subject",
+        "body_text",
+    ]
+    assert panel.rows["subject"].editor.text.toPlainText() == params(panel)["subject"]
+    assert not any(row.problem.isVisible() for row in panel.rows.values())
+    preview = panel.preview
+    assert preview is not None and preview.isVisible()
+    assert preview.title.text() == "Preview: the email for record 17"
+    assert preview.subject.text() == "Your order 17 has been delivered"
+    assert preview.body.toPlainText().startswith("Dear Anna Berg,")
+    bottom = preview.mapTo(panel, QPoint(0, preview.height())).y()
+    assert 0 < bottom <= panel.height()  # the whole preview is inside the panel

@@ -15,7 +15,7 @@ from engine.runtime import leases
 from engine.runtime.dispatch import Dispatcher
 from engine.runtime.engine import Engine
 from engine.storage.database import Database
-from engine.storage.tables import audit_entries, engines, runs, work_items
+from engine.storage.tables import audit_entries, engines, locks, runs, work_items
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import (
     engine,
@@ -128,7 +128,13 @@ def test_an_engine_that_died_without_stopping_does_not_block_the_next(
     dead_pid = ended.pid
     with db.write() as conn:
         conn.execute(update(engines).where(engines.c.id == crashed.id).values(pid=dead_pid))
-    Engine(db, clock=clock).start()  # the crashed one's lock is taken over at once
+    successor = Engine(db, clock=clock)
+    successor.start()  # the crashed one's lock is taken over at once
+
+    with db.read() as conn:
+        assert conn.execute(select(locks.c.owner)).scalars().all() == [successor.id]
+    with pytest.raises(StatusFlowError, match="only one may run per SQLite file"):
+        Engine(db, clock=clock).start()  # the successor now holds the one-engine lock
 
 
 def test_an_expired_lease_is_taken_over_and_the_step_runs_once(db: Database, clock) -> None:

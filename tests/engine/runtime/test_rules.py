@@ -304,6 +304,12 @@ def test_times_without_a_zone_are_in_the_organisations_zone() -> None:
     at_eight_utc = _rule("equals", "2026-01-05T08:00Z")
     assert holds(at_eight_utc, nine_local, {}, STOCKHOLM) is True
     assert holds(at_eight_utc, nine_local, {}) is False  # UTC when no zone is given
+    not_eight, eight_or_ten = (
+        _rule("not_equals", "2026-01-05T08:00Z"),
+        _rule("one_of", ["2026-01-05T08:00Z", "2026-01-05T10:00Z"]),
+    )
+    assert holds(not_eight, nine_local, {}, STOCKHOLM) is False  # every operator, same zone
+    assert holds(eight_or_ten, nine_local, {}, STOCKHOLM) is True
     assert evaluate({"match": "all", "rules": [at_eight_utc]}, nine_local, {}, STOCKHOLM)[0]
     midnight_local = {"x": date(2026, 1, 5)}  # 2026-01-04 23:00 UTC in Stockholm
     assert holds(_rule("less_than", "2026-01-04T23:30Z"), midnight_local, {}, STOCKHOLM)

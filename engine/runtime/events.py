@@ -29,15 +29,21 @@ class Event:
     causation_depth: int
 
     def describe(self) -> str:
+        """Why a run started, in the timeline's words (a value that was not set is
+        'empty', as people say it, never Python's None)."""
         if self.kind == "status":
-            return f"Status changed from {self.old_value} to {self.new_value}"
+            return f"Status changed from {self.old_value or 'empty'} to {self.new_value}"
         if self.kind == "label":
             return f"Label '{self.new_value}' applied"
         if self.kind == "label_removed":
             return f"Label '{self.old_value}' removed"
         if self.kind == "created":
             return f"Record created with status {self.new_value}"
-        return f"{self.field} changed from {self.old_value!r} to {self.new_value!r}"
+        return f"{self.field} changed from {_shown(self.old_value)} to {_shown(self.new_value)}"
+
+
+def _shown(value: str | None) -> str:
+    return "empty" if value is None else repr(value)
 
 
 def claim_events(conn: Connection, owner: str, limit: int) -> list[Event]:

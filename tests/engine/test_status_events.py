@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import Row, select, text
 
+from engine.runtime.events import Event
 from engine.sources.registry import SourceInfo, add_source, remove_source
 from engine.sources.triggers import NOTIFY_CHANNEL, clear_write_context, set_write_context
 from engine.storage.database import Database
@@ -191,3 +192,12 @@ def test_concurrent_transactions_on_different_orders_both_leave_their_events(
         worker.join()
     caused = sorted((e.record_key, e.kind, e.caused_by_run_id) for e in events(db))
     assert caused == [("1", "status", run_id), ("2", "status", None)]
+
+
+def test_a_value_that_was_not_set_reads_empty_in_the_why_sentence() -> None:
+    def event(kind: str, old: str | None, new: str | None) -> Event:
+        return Event(1, 1, "7", kind, "salesperson", old, new, None, 0)
+
+    assert event("field", None, "maria").describe() == ("salesperson changed from empty to 'maria'")
+    assert event("field", "maria", None).describe() == "salesperson changed from 'maria' to empty"
+    assert event("status", None, "NEW").describe() == "Status changed from empty to NEW"

@@ -73,6 +73,7 @@ class Canvas(QObject):
         self.summary_context = SummaryContext()
         self.graph = _Graph(undo_stack=_NoHistory())
         self.graph.register_nodes(list(NODE_CLASSES.values()))
+        self._document_history_in_menu()
         self.widget = self.graph.widget
         self._views: dict[str, BaseNode] = {}  # our node id → canvas node
         self._ids: dict[str, str] = {}  # canvas node id → our node id
@@ -87,6 +88,17 @@ class Canvas(QObject):
         self.graph.viewer().viewport().installEventFilter(self)
         self.graph.viewer().installEventFilter(self)
         self.rebuild()
+
+    def _document_history_in_menu(self) -> None:
+        """The right-click menu's Undo and Redo are NodeGraphQt's, on a stack we keep
+        empty (the document keeps the history): the document's take their place."""
+        menu = self.graph.get_context_menu("graph").qmenu
+        for action in menu.actions()[:2]:
+            menu.removeAction(action)
+        stack = self.document.undo_stack
+        undo, redo = stack.createUndoAction(menu, "&Undo"), stack.createRedoAction(menu, "&Redo")
+        first = menu.actions()[0] if menu.actions() else None
+        menu.insertActions(first, [undo, redo])  # type: ignore[arg-type]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """NodeGraphQt only welcomes its own drags; let palette steps in too."""

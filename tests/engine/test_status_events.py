@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import Row, select, text
 
-from engine.runtime.events import Event
+from engine.runtime.events import Event, claim_events
 from engine.sources.registry import SourceInfo, add_source, remove_source
 from engine.sources.triggers import NOTIFY_CHANNEL, clear_write_context, set_write_context
 from engine.storage.database import Database
@@ -201,3 +201,47 @@ def test_a_value_that_was_not_set_reads_empty_in_the_why_sentence() -> None:
     assert event("field", None, "maria").describe() == ("salesperson changed from empty to 'maria'")
     assert event("field", "maria", None).describe() == "salesperson changed from 'maria' to empty"
     assert event("status", None, "NEW").describe() == "Status changed from empty to NEW"
+
+
+def _five_events(db: Database) -> str:
+    """Five status events, oldest first; the second caused by a run (returned)."""
+    run_id = str(uuid.uuid4())
+    run_sql(db, "UPDATE orders SET status = 'A' WHERE id = 1")
+    with as_host(db) as conn:
+        set_write_context(conn, run_id, 3)
+        conn.execute(text("UPDATE orders SET status = 'A' WHERE id = 2"))
+        clear_write_context(conn)
+    run_sql(db, "UPDATE orders SET status = 'B' WHERE id = 1")
+    run_sql(db, "UPDATE orders SET status = 'B' WHERE id = 2")
+    run_sql(db, "UPDATE orders SET status = 'C' WHERE id = 1")
+    return run_id
+
+
+def test_an_engine_claims_the_oldest_events_up_to_its_batch(
+    db: Database, orders: SourceInfo
+) -> None:
+    run_id = _five_events(db)
+    ids = [e.id for e in events(db)]
+    with db.write() as conn:
+        claimed = claim_events(conn, "engine-a", 2)
+    assert [e.id for e in claimed] == ids[:2]  # in order, and no more than the batch
+    first, second = claimed
+    assert (first.record_key, first.old_value, first.new_value) == ("1", "NEW", "A")
+    assert (second.caused_by_run_id, second.causation_depth) == (run_id, 3)  # the loop guard
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_engines_claiming_at_once_get_different_events(
+    db: Database, orders: SourceInfo
+) -> None:
+    """The first engine's claim is still open (not processed yet): the second skips its
+    events instead of taking them too, and without waiting for it."""
+    _five_events(db)
+    ids = [e.id for e in events(db)]
+    with db.write() as first:
+        mine = claim_events(first, "engine-a", 2)
+        with db.write() as second:
+            second.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            theirs = claim_events(second, "engine-b", 2)
+    assert [e.id for e in mine] == ids[:2]
+    assert [e.id for e in theirs] == ids[2:4]

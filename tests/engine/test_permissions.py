@@ -73,8 +73,12 @@ def test_a_deactivated_account_may_do_nothing(team: Database) -> None:
     with team.read() as conn:
         assert permissions.roles_of(conn, "pia") == frozenset()
         assert not permissions.allowed(conn, "pia", "runs.read")
-        with pytest.raises(PermissionDenied, match="pia's StatusFlow account is deactivated"):
+        with pytest.raises(PermissionDenied) as refused:
             permissions.require(conn, "pia", "graph.publish")
+    assert str(refused.value) == (
+        "pia's StatusFlow account is deactivated, so publishing a version is not possible. "
+        "Ask an admin to reactivate it."
+    )
 
 
 def test_roles_of_reads_the_account_whatever_the_case(team: Database) -> None:

@@ -6,7 +6,9 @@ task everything needed to act without looking elsewhere (instructions, documents
 check, what failed and why, the record's fields). Each button calls
 ``engine.tasks.decide`` off the GUI thread and says in words what happens next; each
 document ticked is saved at once through ``engine.tasks.tick_document``. Approving
-with documents unticked asks first, and the approval records which were missing.
+with documents unticked asks why, and the approval records which were missing and the
+reason given (the task service refuses it without one, as it refuses a rejection
+without a comment; the checks here only save a round trip).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -76,8 +79,8 @@ REJECT_NEEDS_COMMENT = (
     "who asked need to know what to change."
 )
 UNTICKED_QUESTION = (
-    "Not ticked yet: {missing}.\n\nGo ahead anyway? Your decision will record which "
-    "documents were not ticked."
+    "Not ticked yet: {missing}.\n\nTo go ahead anyway, say why they are not ticked. "
+    "Your decision records which documents were not ticked and your reason."
 )
 CHOOSE = "Choose a task on the left to see what to do."
 EMPTY = "Nothing to do: there are no open tasks for you or your roles."
@@ -343,27 +346,39 @@ class InboxPanel(QWidget):
             self.comment.setFocus()
             return
         kind = self.tasks[task_id].task.kind
-        if DECISIONS[kind][decision] in ACCEPTED and not self._unticked_accepted():
-            return
+        reason = ""
+        if DECISIONS[kind][decision] in ACCEPTED:
+            answer = self._unticked_reason()
+            if answer is None:
+                return
+            reason = answer
         db, actor, clock = self.db, self.actor, self.clock
         self.worker.run(
-            lambda: decide(db, task_id, decision, actor=actor, comment=comment, clock=clock),
+            lambda: decide(
+                db,
+                task_id,
+                decision,
+                actor=actor,
+                comment=comment,
+                unticked_reason=reason,
+                clock=clock,
+            ),
             lambda _task: self._decided(kind, decision),
             self._refused,
         )
 
-    def _unticked_accepted(self) -> bool:
-        """True when every document is ticked, or the person goes ahead without some."""
+    def _unticked_reason(self) -> str | None:
+        """Why the person goes ahead with documents unticked ("" when all are ticked);
+        None when they cancel."""
         missing = self.documents.unticked()
         if not missing:
-            return True
-        answer = QMessageBox.question(
+            return ""
+        reason, ok = QInputDialog.getText(
             self,
             "Some documents are not ticked",
             UNTICKED_QUESTION.format(missing=", ".join(f"'{d}'" for d in missing)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        return reason if ok else None
 
     def tick(self, document: str, ticked: bool) -> None:
         """Save a tick as soon as it is clicked, for everyone who works this task."""

@@ -6,9 +6,14 @@ path as everything else (leases, one item per record, timeline).
 
 An approval's checklist names documents to check. Ticks are saved with who ticked and
 when (in the task's context, under ``checklist_ticks``), so every inbox sees them.
-Approving with documents unticked is allowed: the approver may have checked them
-elsewhere, and a refusal would only teach people to tick blindly. Instead the audit
-entry and the run's timeline name the documents that were not ticked.
+Approving with documents unticked needs a reason: the approver may have checked them
+elsewhere, and a flat refusal would only teach people to tick blindly, but a skipped
+document must never go unexplained. The reason is kept with the decision (in the
+context, under ``unticked_reason``), and the audit entry and the run's timeline name
+the documents that were not ticked and why.
+
+A rejection needs a comment: the people who asked must learn what to change. Both
+rules live here, so the command line and the designer obey them alike.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ DECISIONS = {
 }
 ACCEPTED = frozenset({"approved", "done"})  # decisions that vouch for the checklist
 TICKS = "checklist_ticks"  # the key in a task's stored context that holds the ticks
+REASON = "unticked_reason"  # the key that holds why a decision skipped unticked documents
 KIND_WORDS = {
     "approval": "approval",
     "compensation": "manual task",
@@ -78,6 +84,7 @@ class TaskInfo:
     decided_at: datetime | None
     comment: str | None
     created_at: datetime
+    unticked_reason: str | None = None  # why it was decided with documents unticked
 
     @property
     def unticked(self) -> list[str]:
@@ -88,6 +95,7 @@ class TaskInfo:
 def _info(row: Any) -> TaskInfo:
     context = dict(row.context or {})
     stored = context.pop(TICKS, {})
+    reason = context.pop(REASON, None)
     return TaskInfo(
         row.id,
         row.run_id,
@@ -107,6 +115,7 @@ def _info(row: Any) -> TaskInfo:
         row.decided_at,
         row.comment,
         row.created_at,
+        reason,
     )
 
 
@@ -186,10 +195,16 @@ def decide(
     *,
     actor: str,
     comment: str = "",
+    unticked_reason: str = "",
     clock: Clock = SYSTEM_CLOCK,
 ) -> TaskInfo:
-    """Approve, reject, mark done or abandon a task, and let its run go on."""
+    """Approve, reject, mark done or abandon a task, and let its run go on.
+
+    A rejection needs a ``comment`` saying why; approving (or marking done) with
+    checklist documents unticked needs ``unticked_reason``, which is recorded.
+    """
     now = clock.now()
+    comment, reason = comment.strip(), unticked_reason.strip()
     with db.write() as conn:
         require(conn, actor, "task.decide")
         task = get_task(conn, task_id, lock=True)
@@ -202,12 +217,28 @@ def decide(
             )
         _require_open(task)
         state = allowed[decision]
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id)
-            .values(state=state, decided_by=actor, decided_at=now, comment=comment or None)
-        )
+        if state == "rejected" and not comment:
+            raise StatusFlowError(
+                f"Write a comment saying why you reject task {task_id}, so the people who "
+                "asked know what to change."
+            )
         missing = task.unticked if state in ACCEPTED else []
+        if missing and not reason:
+            raise StatusFlowError(
+                f"Tick {_quoted(missing)} on task {task_id} first, or give the reason you go "
+                f"ahead without {'it' if len(missing) == 1 else 'them'}; the reason is "
+                "recorded with your decision."
+            )
+        reason = reason if missing else ""
+        values: dict[str, Any] = {
+            "state": state,
+            "decided_by": actor,
+            "decided_at": now,
+            "comment": comment or None,
+        }
+        if reason:
+            values["context"] = {**_stored_context(task), REASON: reason}
+        conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
         said = f": {comment}" if comment else ""
         audit.record(
             conn,
@@ -216,13 +247,13 @@ def decide(
             object_type="task",
             object_id=str(task_id),
             summary=f"{actor} marked the {KIND_WORDS[task.kind]} '{task.title}' "
-            f"{state}{_without(missing)}{said}",
+            f"{state}{_without(missing, reason)}{said}",
             before={"state": task.state},
-            after={"state": state, **({"unticked": missing} if missing else {})},
+            after={"state": state, **_unticked_detail(missing, reason)},
             at=now,
         )
         if task.run_id is not None and task.node_id is not None:
-            _resume(conn, task, state, actor, comment, clock, missing)
+            _resume(conn, task, state, actor, comment, clock, missing, reason)
         return get_task(conn, task_id)
 
 
@@ -248,16 +279,13 @@ def tick_document(
         name = _checklist_item(task, document)
         if (name in task.ticks) == ticked:
             return task
-        ticks = {n: {"by": t.by, "at": t.at.isoformat()} for n, t in task.ticks.items()}
+        stored = _stored_context(task)
+        ticks = stored[TICKS]
         if ticked:
             ticks[name] = {"by": actor, "at": now.isoformat()}
         else:
             del ticks[name]
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id)
-            .values(context={**task.context, TICKS: ticks})
-        )
+        conn.execute(update(tasks).where(tasks.c.id == task_id).values(context=stored))
         done = "ticked" if ticked else "unticked"
         audit.record(
             conn,
@@ -295,9 +323,26 @@ def _require_open(task: TaskInfo) -> None:
         )
 
 
-def _without(missing: list[str]) -> str:
-    """Words for a decision taken with documents unticked: without ticking 'X', 'Y'."""
-    return f" without ticking {_quoted(missing)}" if missing else ""
+def _stored_context(task: TaskInfo) -> dict[str, Any]:
+    """The task's context as stored: what it is about, plus its ticks (and reason)."""
+    ticks = {n: {"by": t.by, "at": t.at.isoformat()} for n, t in task.ticks.items()}
+    reason = {REASON: task.unticked_reason} if task.unticked_reason else {}
+    return {**task.context, TICKS: ticks, **reason}
+
+
+def _without(missing: list[str], reason: str) -> str:
+    """Words for a decision taken with documents unticked: without ticking 'X', 'Y'
+    (reason: ...)."""
+    if not missing:
+        return ""
+    return f" without ticking {_quoted(missing)}" + (f" (reason: {reason})" if reason else "")
+
+
+def _unticked_detail(missing: list[str], reason: str) -> dict[str, Any]:
+    """What the audit entry and the timeline step keep of unticked documents."""
+    if not missing:
+        return {}
+    return {"unticked": missing, **({REASON: reason} if reason else {})}
 
 
 def _quoted(documents: list[str]) -> str:
@@ -312,6 +357,7 @@ def _resume(
     comment: str,
     clock: Clock,
     missing: list[str],
+    reason: str,
 ) -> None:
     assert task.run_id is not None and task.node_id is not None
     run = get_run(conn, task.run_id)
@@ -323,13 +369,13 @@ def _resume(
         step_row(
             run.id,
             "task",
-            f"{actor} marked '{task.title}' {state}{_without(missing)}{said}.",
+            f"{actor} marked '{task.title}' {state}{_without(missing, reason)}{said}.",
             node_id=task.node_id,
             clock=clock,
             detail={
                 "task_id": task.id,
                 "state": state,
-                **({"unticked": missing} if missing else {}),
+                **_unticked_detail(missing, reason),
             },
         ),
     )

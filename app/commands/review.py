@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import tzinfo
 from pathlib import Path
 
 from app.context import Context
@@ -15,6 +16,7 @@ from engine.governance import versions
 from engine.governance.diff import version_diff
 from engine.governance.test_run import ScriptedChange, simulate
 from engine.graphs import find_graph
+from engine.time_zone import moment_text
 
 
 def register(graph_sub: argparse._SubParsersAction) -> None:
@@ -137,9 +139,19 @@ def versions_cmd(ctx: Context, args: argparse.Namespace) -> int:
     if not rows:
         print("No versions yet: submit the draft with 'statusflow graph submit'.")
     for v in rows:
-        reviewed = f", reviewed by {v.reviewer}" if v.reviewer else ""
-        print(f"{v.label:<6} {v.state:<11} by {v.author} {v.submitted_at:%Y-%m-%d %H:%M}{reviewed}")
+        print(f"{v.label:<6} {v.state:<11} {_people(v, ctx.zone())}")
     return 0
+
+
+def _people(v: versions.VersionInfo, zone: tzinfo) -> str:
+    """Who wrote, reviewed and published a version: three people under four-eyes, so
+    each is named for what they did (the author is never shown as the publisher)."""
+    said = [f"submitted by {v.author} on {moment_text(v.submitted_at, zone)}"]
+    if v.reviewer:
+        said.append(f"{'rejected' if v.state == 'rejected' else 'approved'} by {v.reviewer}")
+    if v.published_by and v.published_at:
+        said.append(f"published by {v.published_by} on {moment_text(v.published_at, zone)}")
+    return ", ".join(said)
 
 
 def test_cmd(ctx: Context, args: argparse.Namespace) -> int:

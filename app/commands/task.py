@@ -1,7 +1,9 @@
 """``statusflow task``: the human task inbox — list, read, tick documents, and decide.
 
 Deciding only records the decision; the run itself moves on when an engine next
-runs, which is what the confirmation sentence tells the person.
+runs, which is what the confirmation sentence tells the person. The rules for deciding
+(a rejection says why, unticked documents need a reason) are the task service's; the
+options here only carry the words to it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from engine.runtime.runs import BLOCKING_TASKS
 from engine.time_zone import moment_text
 
 DECISIONS = ("approve", "reject", "done", "abandon")
+COMMENT_HELP = {"reject": "why you reject it (needed: the people who asked read it)"}
+ACCEPTING = ("approve", "done")  # decisions that vouch for the checklist
 STATE_SENTENCES = {
     "approved": "The run continues when the engine next runs.",
     "rejected": "The run takes its 'Rejected' branch when the engine next runs.",
@@ -48,7 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     for decision in DECISIONS:
         decide = task_sub.add_parser(decision, help=f"{decision} a task")
         decide.add_argument("id", type=int)
-        decide.add_argument("--comment", default="", metavar="TEXT")
+        decide.add_argument(
+            "--comment", default="", metavar="TEXT", help=COMMENT_HELP.get(decision)
+        )
+        if decision in ACCEPTING:
+            decide.add_argument(
+                "--unticked-reason",
+                default="",
+                metavar="TEXT",
+                help="why you go ahead with checklist documents unticked (needed then; "
+                "recorded with the decision)",
+            )
         decide.set_defaults(func=decide_task, decision=decision)
 
 
@@ -132,6 +146,10 @@ def show_task(ctx: Context, args: argparse.Namespace) -> int:
             f"{task.state.capitalize()} by {task.decided_by} on "
             f"{moment_text(task.decided_at, ctx.zone())}{said}",
         ]
+        if task.state in tasks.ACCEPTED and task.unticked:
+            why = f"Reason given: {task.unticked_reason}" if task.unticked_reason else ""
+            listed = ", ".join(f"'{document}'" for document in task.unticked)
+            lines.append(f"Not ticked: {listed}. {why or 'No reason was recorded.'}")
     elif task.state == "open":
         choices = " or ".join(
             f"'statusflow task {d} {task.id}'" for d in tasks.DECISIONS[task.kind]
@@ -143,7 +161,12 @@ def show_task(ctx: Context, args: argparse.Namespace) -> int:
 
 def decide_task(ctx: Context, args: argparse.Namespace) -> int:
     task = tasks.decide(
-        ctx.database(), args.id, args.decision, actor=ctx.actor, comment=args.comment
+        ctx.database(),
+        args.id,
+        args.decision,
+        actor=ctx.actor,
+        comment=args.comment,
+        unticked_reason=getattr(args, "unticked_reason", ""),
     )
     follows = STATE_SENTENCES[task.state] if task.run_id and task.kind in BLOCKING_TASKS else ""
     print(f"Task {task.id} {task.state}. {follows}".rstrip())

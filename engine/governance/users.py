@@ -3,7 +3,9 @@
 Roles: designer (draws and submits), publisher (reviews, publishes, rolls back,
 disables), operator (support staff: reads runs, works tasks) and admin (users, record
 sources, settings, overrides; may do everything). Passwords are hashed with the
-standard library's scrypt so no extra dependency guards the most sensitive column.
+standard library's scrypt so no extra dependency guards the most sensitive column, at
+OWASP's minimum cost (N=2^17, r=8, p=1); each hash carries its parameters, so hashes
+made at an older cost still verify and are upgraded at the user's next sign-in.
 Changes are serialized (one advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)
 so two admins demoting each other at once cannot leave the database without an admin.
 """
@@ -33,7 +35,11 @@ from engine.storage.tables import ROLES, user_roles, users
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # OWASP's minimum for scrypt
+# TEST ONLY: a lower N for hashes made while it is set, so a test suite that creates many
+# users stays fast. Never set it in the product; a hash made with it is upgraded to
+# SCRYPT_N at that user's next sign-in once it is unset again.
+TEST_ONLY_SCRYPT_N: int | None = None
 USERS_LOCK_KEY = 0x5F_05E5  # pg_advisory_xact_lock key for user changes
 WRONG_LOGIN = "Wrong user name or password."
 
@@ -52,29 +58,65 @@ class UserInfo:
 # -- passwords ----------------------------------------------------------------------
 
 
+def _cost() -> tuple[int, int, int]:
+    """The (N, r, p) new hashes are made with."""
+    return TEST_ONLY_SCRYPT_N or SCRYPT_N, SCRYPT_R, SCRYPT_P
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int = 64) -> bytes:
+    """scrypt with the memory limit raised to what (N, r, p) need: OpenSSL's default of
+    32 MiB refuses N=2^17, r=8 (128 MiB)."""
+    needed = 128 * r * (n + p + 2)
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=needed + 2**20, dklen=dklen
+    )
+
+
 def hash_password(password: str) -> str:
     """``scrypt$n$r$p$salt$hash`` with a fresh 16-byte salt (base64 parts)."""
+    return _hash(password, *_cost())
+
+
+def _hash(password: str, n: int, r: int, p: int) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    parts = (str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest))
-    return "$".join(("scrypt", *parts))
+    digest = _scrypt(password, salt, n, r, p)
+    return "$".join(("scrypt", str(n), str(r), str(p), _b64(salt), _b64(digest)))
+
+
+def _parameters(stored: str) -> tuple[int, int, int, bytes, bytes] | None:
+    """(N, r, p, salt, hash) of a stored hash; None for anything not scrypt."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        return (
+            int(parts[1]),
+            int(parts[2]),
+            int(parts[3]),
+            base64.b64decode(parts[4]),
+            base64.b64decode(parts[5]),
+        )
+    except ValueError:
+        return None
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a hash made by :func:`hash_password`."""
-    scheme, n, r, p, salt, digest = stored.split("$")
-    if scheme != "scrypt":
+    """Whether ``password`` matches a hash made by :func:`hash_password`, at any cost."""
+    found = _parameters(stored)
+    if found is None:
         return False
-    expected = base64.b64decode(digest)
-    actual = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        dklen=len(expected),
-    )
+    n, r, p, salt, expected = found
+    actual = _scrypt(password, salt, n, r, p, dklen=len(expected))
     return hmac.compare_digest(actual, expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash was made at a lower cost than new ones are, so it is remade at the
+    next sign-in (the only moment the password itself is known); never downgraded."""
+    found = _parameters(stored)
+    if found is None:
+        return False
+    return any(old < new for old, new in zip(found[:3], _cost(), strict=True))
 
 
 def _b64(data: bytes) -> str:
@@ -82,9 +124,10 @@ def _b64(data: bytes) -> str:
 
 
 @functools.cache
-def _decoy_hash() -> str:
-    """Checked for unknown users so a refusal takes as long either way."""
-    return hash_password(secrets.token_hex(8))
+def _decoy_hash(n: int, r: int, p: int) -> str:
+    """Checked for unknown users so a refusal takes as long either way (at the cost
+    real hashes are made with)."""
+    return _hash(secrets.token_hex(8), n, r, p)
 
 
 def _check_password(password: str) -> None:
@@ -390,13 +433,32 @@ def _audit(
 
 
 def authenticate(db: Database, username: str, password: str) -> UserInfo:
-    """The account whose password this is; one sentence for every refusal."""
+    """The account whose password this is; one sentence for every refusal.
+
+    A hash made at an older cost is remade at the current one after a successful
+    sign-in. That is not audited: the password itself did not change.
+    """
     with db.read() as conn:
         row = conn.execute(select(users).where(users.c.username == _normal(username))).first()
         stored = row.password_hash if row is not None and row.is_active else None
-        if not verify_password(password, stored or _decoy_hash()) or stored is None:
+        if not verify_password(password, stored or _decoy_hash(*_cost())) or stored is None:
             raise StatusFlowError(WRONG_LOGIN)
-        return get_user(conn, username)
+        user = get_user(conn, username)
+    if needs_rehash(stored):
+        _upgrade_hash(db, user.username, stored, hash_password(password))
+    return user
+
+
+def _upgrade_hash(db: Database, username: str, old: str, new: str) -> None:
+    """Store ``new`` in place of ``old``; a password changed meanwhile (by an admin)
+    is kept, since only the exact old hash is replaced."""
+    with db.write() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.username == username)
+            .where(users.c.password_hash == old)
+            .values(password_hash=new)
+        )
 
 
 def ensure_local_admin(db: Database, username: str, clock: Clock = SYSTEM_CLOCK) -> UserInfo:

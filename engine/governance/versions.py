@@ -40,8 +40,9 @@ class VersionInfo:
     state: str
     author: str
     submitted_at: datetime
-    reviewer: str | None
+    reviewer: str | None  # who approved or rejected it
     published_at: datetime | None
+    published_by: str | None = None  # who last published it (or rolled back to it)
 
 
 def _info(row: Any) -> VersionInfo:
@@ -54,6 +55,7 @@ def _info(row: Any) -> VersionInfo:
         row.submitted_at,
         row.reviewer,
         row.published_at,
+        row.published_by,
     )
 
 

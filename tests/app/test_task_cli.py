@@ -51,8 +51,9 @@ def test_approving_from_the_command_line_lets_the_run_go_on(
     worker, approval = waiting_for_approval(db, clock)
 
     code, out, err = statusflow(
-        "--as", "carla", "task", "approve", str(approval.id), "--comment", "ok"
-    )
+        "--as", "carla", "task", "approve", str(approval.id), "--comment", "ok",
+        "--unticked-reason", "seen by fax",
+    )  # fmt: skip
     clock.advance(timedelta(seconds=5))
     worker.run_until_idle()
 
@@ -61,9 +62,9 @@ def test_approving_from_the_command_line_lets_the_run_go_on(
     with db.read() as conn:
         assert conn.execute(select(run_table.c.state)).scalar_one() == "succeeded"
     assert (
-        "carla marked 'Price approval for orders 5' approved without ticking 'Signed quote' (ok)."
-        in timeline(db, "5")
-    )
+        "carla marked 'Price approval for orders 5' approved without ticking 'Signed quote' "
+        "(reason: seen by fax) (ok)."
+    ) in timeline(db, "5")
     assert any("Set the status from PRC to SHP" in step for step in timeline(db, "5"))
 
 
@@ -198,7 +199,7 @@ def test_a_decision_the_task_does_not_allow_is_refused(db: Database, clock, stat
 
 def test_deciding_twice_says_who_decided_first(db: Database, clock, statusflow) -> None:
     _, approval = waiting_for_approval(db, clock)
-    statusflow("--as", "carla", "task", "reject", str(approval.id))
+    statusflow("--as", "carla", "task", "reject", str(approval.id), "--comment", "too cheap")
 
     assert statusflow("--as", "dan", "task", "approve", str(approval.id)) == (
         2,

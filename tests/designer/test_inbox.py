@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QTreeWidgetItem
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -188,7 +188,7 @@ def test_ticks_are_saved_and_kept_after_a_refresh(
     assert dan.documents.unticked() == ["Signed quote"]  # everyone sees the tick
 
 
-def test_approving_with_a_document_unticked_asks_first(
+def test_approving_with_a_document_unticked_asks_why_and_records_the_reason(
     qtbot: QtBot, db: Database, clock: ManualClock, message_boxes, monkeypatch
 ) -> None:
     shop(db, clock)
@@ -196,27 +196,52 @@ def test_approving_with_a_document_unticked_asks_first(
     inbox = open_inbox(qtbot, db, "carla", clock)
     click(qtbot, inbox, "Price approval for orders 5")
     tick(qtbot, inbox, "Signed quote")
+    asked: list[tuple[str, str]] = []
+    answers = iter([("", False), ("  ", True), ("Seen in the ERP", True)])
 
+    def answer(_parent: object, title: str, label: str, *_a: object, **_k: object):  # type: ignore[no-untyped-def]
+        asked.append((title, label))
+        return next(answers)
+
+    monkeypatch.setattr(QInputDialog, "getText", answer)
     qtbot.mouseClick(inbox.buttons["approve"], Qt.MouseButton.LeftButton)  # answered Cancel
     idle(qtbot, inbox)
 
-    assert message_boxes[-1] == (
-        "Some documents are not ticked",
-        "Not ticked yet: 'Credit check'.\n\nGo ahead anyway? Your decision will record which "
-        "documents were not ticked.",
-    )
+    assert asked == [
+        (
+            "Some documents are not ticked",
+            "Not ticked yet: 'Credit check'.\n\nTo go ahead anyway, say why they are not "
+            "ticked. Your decision records which documents were not ticked and your reason.",
+        )
+    ]
     with db.read() as conn:
         [task] = task_service.list_tasks(conn)
     assert (task.state, list(task.ticks)) == ("open", ["Signed quote"])
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(inbox.buttons["approve"], Qt.MouseButton.LeftButton)  # a blank reason
+    idle(qtbot, inbox)
+
+    assert message_boxes[-1] == (
+        "The task was not changed",
+        f"Tick 'Credit check' on task {task.id} first, or give the reason you go ahead "
+        "without it; the reason is recorded with your decision.",
+    )  # the service's rule, not the panel's
+    with db.read() as conn:
+        assert [t.state for t in task_service.list_tasks(conn)] == ["open"]
+
     qtbot.mouseClick(inbox.buttons["approve"], Qt.MouseButton.LeftButton)
     idle(qtbot, inbox)
 
     assert inbox.confirmation.text().startswith("Approved.")
     with db.read() as conn:
         [decision] = audit_log.query(conn, action="task.approve")
-    assert decision.after == {"state": "approved", "unticked": ["Credit check"]}
+        decided = task_service.get_task(conn, task.id)
+    assert decision.after == {
+        "state": "approved",
+        "unticked": ["Credit check"],
+        "unticked_reason": "Seen in the ERP",
+    }
+    assert decided.unticked_reason == "Seen in the ERP"
 
 
 def test_people_see_their_roles_tasks_and_overdue_ones_stand_out(

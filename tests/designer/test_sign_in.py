@@ -16,11 +16,19 @@ from engine.secrets import SecretStore
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 from tests.memory_keyring import MemoryKeyring
+from tests.password_cost import fast_password_hashing
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 PASSWORD = "correct horse"
 Act = Callable[[SignInDialog], None]
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing() -> Iterator[None]:
+    """TEST ONLY: cheap hashes, so a silent sign-in ends before a dialog timer fires."""
+    with fast_password_hashing():
+        yield
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """An approval's checklist: ticks are saved with who and when, and approving without
-them is allowed but leaves a trace in the audit log and the run's timeline."""
+them needs a reason, which the audit log and the run's timeline keep."""
 
 from __future__ import annotations
 
@@ -111,7 +111,9 @@ def test_only_people_who_may_work_tasks_tick(db: Database, clock) -> None:
     assert list(read(db, task_id).ticks) == ["Signed quote"]
 
 
-def test_approving_with_documents_unticked_is_allowed_and_says_which(db: Database, clock) -> None:
+def test_approving_with_documents_unticked_gives_a_reason_and_says_which(
+    db: Database, clock
+) -> None:
     shop(db, clock)
     g = Builder("Proposal → price approval")
     ask = g.node("human.approval", approvals=["Price approval"], documents=DOCUMENTS)
@@ -124,19 +126,26 @@ def test_approving_with_documents_unticked_is_allowed_and_says_which(db: Databas
     [row] = open_tasks(db)
 
     task_service.tick_document(db, row.id, "Credit check", actor="carla", clock=clock)
-    task_service.decide(db, row.id, "approve", actor="carla", comment="ok", clock=clock)
+    task_service.decide(
+        db, row.id, "approve", actor="carla", comment="ok", unticked_reason="seen by fax",
+        clock=clock,
+    )  # fmt: skip
     worker.run_until_idle()
 
     assert (
-        "carla marked 'Price approval for orders 5' approved without ticking 'Signed quote' (ok)."
-        in timeline(db, "5")
-    )
+        "carla marked 'Price approval for orders 5' approved without ticking 'Signed quote' "
+        "(reason: seen by fax) (ok)."
+    ) in timeline(db, "5")
     decision = audit_of(db, row.id)[-1]
     assert decision.summary == (
         "carla marked the approval 'Price approval for orders 5' approved without ticking "
-        "'Signed quote': ok"
+        "'Signed quote' (reason: seen by fax): ok"
     )
-    assert decision.after == {"state": "approved", "unticked": ["Signed quote"]}
+    assert decision.after == {
+        "state": "approved",
+        "unticked": ["Signed quote"],
+        "unticked_reason": "seen by fax",
+    }
     assert any("Set the status from PRC to SHP" in step for step in timeline(db, "5"))
 
 

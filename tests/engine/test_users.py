@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import select
 
@@ -10,8 +12,17 @@ from engine.governance import audit_log, users
 from engine.governance.permissions import PermissionDenied
 from engine.storage.database import Database
 from engine.storage.tables import users as users_table
+from tests.password_cost import fast_password_hashing
 
 SECRET = "correct horse"
+
+
+@pytest.fixture
+def fast_hashing() -> Iterator[None]:
+    """TEST ONLY: cheap hashes for tests about sign-in rules, not about the hashing cost
+    (test_passwords_are_salted_scrypt_and_verify keeps the real cost)."""
+    with fast_password_hashing():
+        yield
 
 
 def admin(db: Database, name: str = "ann") -> users.UserInfo:
@@ -31,13 +42,14 @@ def test_passwords_are_salted_scrypt_and_verify(db: Database) -> None:
             db, name, display_name=name, password=SECRET, roles=["designer"], actor="ann"
         )
     ben, cai = stored_hash(db, "ben"), stored_hash(db, "cai")
-    assert ben.split("$")[:4] == ["scrypt", "16384", "8", "1"]
+    assert ben.split("$")[:4] == ["scrypt", "131072", "8", "1"]  # OWASP: N=2^17, r=8, p=1
     assert ben != cai and ben.split("$")[4] != cai.split("$")[4]
     assert SECRET not in ben
     assert users.authenticate(db, "ben", SECRET).username == "ben"
     assert users.authenticate(db, " Ben ", SECRET).roles == ("designer",)
 
 
+@pytest.mark.usefixtures("fast_hashing")
 @pytest.mark.parametrize(
     ("name", "password"),
     [("ben", "wrong password"), ("nobody", SECRET), ("ann", SECRET)],
@@ -50,6 +62,7 @@ def test_every_failed_sign_in_says_the_same_sentence(db: Database, name, passwor
         users.authenticate(db, name, password)
 
 
+@pytest.mark.usefixtures("fast_hashing")
 def test_a_deactivated_user_can_no_longer_sign_in(db: Database) -> None:
     admin(db)
     users.add_user(db, "ben", display_name="Ben", password=SECRET, roles=["operator"], actor="ann")
@@ -122,6 +135,7 @@ def test_unknown_users_are_named_in_the_error(db: Database) -> None:
         users.set_password(db, "zed", SECRET, actor="ann")
 
 
+@pytest.mark.usefixtures("fast_hashing")
 def test_every_user_change_is_audited_without_the_password(db: Database) -> None:
     admin(db)
     users.add_user(

@@ -57,10 +57,15 @@ def test_both_approvals_let_the_run_continue(db: Database, clock) -> None:
     assert price.checklist == ["Signed quote", "Credit check"]
     assert price.assignee_role == "publisher"
 
+    for document in price.checklist:
+        task_service.tick_document(db, price.id, document, actor="carla", clock=clock)
     task_service.decide(db, price.id, "approve", actor="carla", clock=clock)
     worker.run_until_idle()
     assert run_states(db) == [("5", "active")]  # still waiting for legal
-    task_service.decide(db, legal.id, "approve", actor="dan", comment="ok", clock=clock)
+    task_service.decide(
+        db, legal.id, "approve", actor="dan", comment="ok", unticked_reason="seen by carla",
+        clock=clock,
+    )  # fmt: skip
     worker.run_until_idle()
 
     states = run_states(db)

@@ -61,11 +61,7 @@ def check_source(db: Database, name: str, actor: str = "system") -> Readiness:
 def capture_script(db: Database, name: str, *, remove: bool = False, actor: str = "system") -> str:
     """:func:`capture_sql` as a script the database's own client runs as pasted (psql;
     for mysql between DELIMITER lines, as trigger bodies hold semicolons)."""
-    statements = capture_sql(db, name, remove=remove, actor=actor)
-    with db.read() as conn:
-        source = get_source(conn, name)
-        with hosts.connect(conn, source) as host:
-            mysql = is_mysql(host)
+    statements, mysql = _capture(db, name, remove, actor)
     return "\n".join(for_client(statements, mysql=mysql))
 
 
@@ -81,6 +77,11 @@ def capture_sql(
 ) -> list[str]:
     """The statements that install (or remove) the source's capture triggers, for an
     administrator to review and run by hand."""
+    return _capture(db, name, remove, actor)[0]
+
+
+def _capture(db: Database, name: str, remove: bool, actor: str) -> tuple[list[str], bool]:
+    """The capture statements, and whether the host is MariaDB/MySQL (one connection)."""
     with db.read() as conn:
         require(conn, actor, "sources.manage")
         source = get_source(conn, name)
@@ -90,10 +91,11 @@ def capture_sql(
                 "so there is no SQL to run."
             )
         with hosts.connect(conn, source) as host:
+            mysql = is_mysql(host)
             if remove:
-                return triggers.drop_ddl(host, source) + _tables_left(conn, host, source)
-            created = capture_table.create_ddl(host) if is_mysql(host) else []
-            return created + triggers.trigger_ddl(host, source)
+                return triggers.drop_ddl(host, source) + _tables_left(conn, host, source), mysql
+            created = capture_table.create_ddl(host) if mysql else []
+            return created + triggers.trigger_ddl(host, source), mysql
 
 
 def _tables_left(conn: Connection, host: Connection, source: SourceInfo) -> list[str]:

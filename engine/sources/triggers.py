@@ -135,6 +135,15 @@ class _Renderer:
         literal = String().literal_processor(conn.dialect)
         assert literal is not None
         self.literal = literal
+        self._capture_table: str | None = None
+
+    @property
+    def capture_table(self) -> str:
+        """MySQL: the capture table in the connection's database, asked once."""
+        if self._capture_table is None:
+            database = str(self.conn.scalar(text("SELECT DATABASE()")))
+            self._capture_table = f"{self.quote(database)}.{self.quote(CAPTURE_TABLE)}"
+        return self._capture_table
 
     def head(self, source: SourceInfo, watch: _Watch) -> str:
         q = self.quote
@@ -208,9 +217,8 @@ def _mysql_insert(r: _Renderer, source: SourceInfo, watch: _Watch, column: str) 
     condition = f"{key} IS NOT NULL"
     if watch.operation == "UPDATE":
         condition += f" AND NOT (OLD.{q(column)} <=> NEW.{q(column)})"
-    target = f"{q(str(r.conn.scalar(text('SELECT DATABASE()'))))}.{q(CAPTURE_TABLE)}"
     return (
-        f"IF {condition} THEN INSERT INTO {target} ({_EVENT_COLUMNS}) VALUES "
+        f"IF {condition} THEN INSERT INTO {r.capture_table} ({_EVENT_COLUMNS}) VALUES "
         f"({int(source.id)}, LEFT(CAST({key} AS CHAR), 200), {r.literal(watch.kind)}, "
         f"{r.literal(column)}, {old}, {new}, UTC_TIMESTAMP(6), {_MYSQL_CONTEXT}); END IF;"
     )

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from engine.clock import SYSTEM_CLOCK
 from engine.sources import registry, status_codes
 from engine.sources.registry import Capture
+from engine.storage import schema
 from engine.storage.database import Database
 from engine.storage.tables import runs, status_events, work_items
 from tests.conftest import fresh_postgres_url
@@ -169,6 +170,15 @@ class EngineProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def statusflow(tmp_path: Path) -> Iterator[Database]:
+    """StatusFlow's own database beside a host of its own: the embedded SQLite."""
+    db = Database(f"sqlite:///{tmp_path / 'statusflow.db'}")
+    schema.upgrade(db)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,6 @@ from engine.sources import capture_table, readiness
 from engine.sources.hosts import hosts
 from engine.sources.registry import Capture, add_source, get_source, remove_source
 from engine.sources.status_codes import set_codes
-from engine.storage import schema
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, mail_settings, publish, run_states, timeline
@@ -48,30 +46,23 @@ POLL = Capture("poll", changed_column="updated_at", poll_seconds=1)
 TRIGGER = Capture()
 
 
-@pytest.fixture
-def host(memory_keyring: MemoryKeyring) -> Iterator[MariaDbHost]:
-    for shop in mariadb_host(WITH_TRIGGERS):
+def _with_password(grants: tuple[str, ...]) -> Iterator[MariaDbHost]:
+    """The shop's database, StatusFlow's login password in the keyring."""
+    for shop in mariadb_host(grants):
         SecretStore().set(shop.secret_name(), SF_PASSWORD)
         yield shop
         hosts.dispose()
+
+
+@pytest.fixture
+def host(memory_keyring: MemoryKeyring) -> Iterator[MariaDbHost]:
+    yield from _with_password(WITH_TRIGGERS)
 
 
 @pytest.fixture
 def host_without_ddl(memory_keyring: MemoryKeyring) -> Iterator[MariaDbHost]:
     """StatusFlow may read and write the shop's tables, and nothing else."""
-    for shop in mariadb_host(READ_AND_WRITE):
-        SecretStore().set(shop.secret_name(), SF_PASSWORD)
-        yield shop
-        hosts.dispose()
-
-
-@pytest.fixture
-def statusflow(tmp_path: Path) -> Iterator[Database]:
-    """StatusFlow's own database: the embedded SQLite, as a small team starts."""
-    db = Database(f"sqlite:///{tmp_path / 'statusflow.db'}")
-    schema.upgrade(db)
-    yield db
-    db.dispose()
+    yield from _with_password(READ_AND_WRITE)
 
 
 def watch_orders(db: Database, host: MariaDbHost, capture: Capture = TRIGGER) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,6 @@ from engine.errors import SourceError
 from engine.sources.hosts import hosts
 from engine.sources.registry import Capture, add_source
 from engine.sources.status_codes import set_codes
-from engine.storage import schema
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, publish, run_states
@@ -28,14 +26,6 @@ pytestmark = pytest.mark.postgres
 def shop() -> Iterator[HostDatabase]:
     yield from host_database(READ_AND_WRITE)
     hosts.dispose()
-
-
-@pytest.fixture
-def statusflow(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'statusflow.db'}")
-    schema.upgrade(db)
-    yield db
-    db.dispose()
 
 
 def watch(db: Database, shop: HostDatabase, capture: Capture) -> None:

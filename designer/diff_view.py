@@ -27,9 +27,9 @@ from designer.document import GraphDocument
 from designer.node_classes import COLOURS
 from designer.worker import Worker, show_failure
 from engine.governance.diff import GraphDiff, version_diff
-from engine.governance.versions import VersionInfo
 from engine.graph.model import Graph
 from engine.nodes import catalogue
+from engine.services.review import VersionInfo
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions
 

@@ -13,8 +13,7 @@ without a comment; the checks here only save a round trip).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -39,21 +38,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Connection
 
 from designer.checklist_box import ChecklistBox
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.times import when
 from designer.worker import Worker, show_failure
 from engine.clock import SYSTEM_CLOCK, Clock
-from engine.governance.permissions import allowed, roles_of
 from engine.nodes import catalogue
-from engine.runtime.records import RecordStore
-from engine.runtime.run_search import describe_record
-from engine.runtime.runs import get_run
-from engine.sources.registry import SourceInfo, list_sources
+from engine.services.inbox import (
+    ACCEPTED,
+    DECISIONS,
+    InboxTask,
+    TaskInfo,
+    decide,
+    load_inbox,
+    tick_document,
+)
 from engine.storage.database import Database
-from engine.tasks import ACCEPTED, DECISIONS, TaskInfo, decide, list_tasks, tick_document
 
 REFRESH_MS = 10_000
 TASK_ROLE = Qt.ItemDataRole.UserRole
@@ -84,48 +85,6 @@ UNTICKED_QUESTION = (
 )
 CHOOSE = "Choose a task on the left to see what to do."
 EMPTY = "Nothing to do: there are no open tasks for you or your roles."
-
-
-@dataclass(frozen=True)
-class InboxTask:
-    """A task with the record it is about, as the inbox shows it."""
-
-    task: TaskInfo
-    record: str  # "orders 9 — Anna Berg, …", or "" for a task without a record
-    fields: dict[str, Any]
-    overdue: bool
-
-
-# -- reading (off the GUI thread) ---------------------------------------------------
-
-
-def load_inbox(db: Database, actor: str, now: datetime) -> list[InboxTask]:
-    """My tasks and my roles' tasks; everyone's for an admin or a single-user database."""
-    sources = {source.id: source for source in list_sources(db)}
-    store = RecordStore()
-    with db.read() as conn:
-        if allowed(conn, actor, "users.manage"):  # admin, or no accounts at all
-            found = list_tasks(conn)
-        else:
-            found = list_tasks(conn, user=actor, roles=tuple(sorted(roles_of(conn, actor))))
-        return [_with_record(conn, task, sources, store, now) for task in found]
-
-
-def _with_record(
-    conn: Connection,
-    task: TaskInfo,
-    sources: dict[int, SourceInfo],
-    store: RecordStore,
-    now: datetime,
-) -> InboxTask:
-    overdue = task.due_at is not None and task.due_at < now
-    if task.run_id is None:
-        return InboxTask(task, "", {}, overdue)
-    run = get_run(conn, task.run_id)
-    source = sources[run.source_id]
-    record = store.read(conn, source, run.record_key) or task.context.get("record")
-    fields = {name: value for name, value in (record or {}).items() if not name.startswith("_")}
-    return InboxTask(task, describe_record(source, run.record_key, record), fields, overdue)
 
 
 def _text(value: Any) -> str:
@@ -209,6 +168,7 @@ class InboxPanel(QWidget):
         self.documents = ChecklistBox()
         self.documents.tick_clicked.connect(self.tick)
         self.failure = QLabel(wordWrap=True)
+        self.why_not = QLabel(wordWrap=True, visible=False)
         self.fields = QTableWidget(0, 2)
         self.fields.setHorizontalHeaderLabels(["Field", "Value"])
         self.fields.verticalHeader().hide()
@@ -233,6 +193,7 @@ class InboxPanel(QWidget):
         layout.addWidget(self.fields, 1)
         layout.addWidget(self.comment)
         layout.addLayout(row)
+        layout.addWidget(self.why_not)
         self.pages = QStackedWidget()
         self.pages.addWidget(QLabel(CHOOSE, alignment=Qt.AlignmentFlag.AlignCenter))
         self.pages.addWidget(self.detail_box)
@@ -316,8 +277,10 @@ class InboxPanel(QWidget):
         self.documents.show_checklist(task.checklist, task.ticks)
         self._show_failure(task.context)
         self._show_fields(item.fields)
-        for decision, button in self.buttons.items():
-            button.setVisible(decision in DECISIONS[task.kind])
+        for decision, button in self.buttons.items():  # as the inbox service answered
+            button.setVisible(item.why_not is None and decision in DECISIONS[task.kind])
+        self.why_not.setText(item.why_not or "")
+        self.why_not.setVisible(item.why_not is not None)
 
     def _show_failure(self, context: dict[str, Any]) -> None:
         self.failure.setVisible("error" in context)

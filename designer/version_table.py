@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from designer.times import when
-from engine.governance.review_state import VersionRow
+from engine.services.review import VersionRow
 
 STATE_WORDS = {
     "in_review": "In review",

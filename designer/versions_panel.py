@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 from designer import version_questions as questions
 from designer.canvas import Canvas
 from designer.diff_view import ComparePane, warn_unsaved
-from designer.publishing import LoopRefused, publish
 from designer.version_table import VersionTable
 from designer.worker import Worker, show_failure
-from engine.governance import versions
-from engine.governance.review_state import ReviewState, VersionRow, load_review_state
+from engine.services import review as versions
+from engine.services.review import LoopRefused, ReviewState, VersionRow, load_review_state
 from engine.storage.database import Database
 
 
@@ -50,13 +49,14 @@ class VersionsPanel(QWidget):
         self.busy = QProgressBar(minimum=0, maximum=0, visible=False, textVisible=False)
         self.busy_text = QLabel(visible=False)
         self.message = QLabel(wordWrap=True, alignment=Qt.AlignmentFlag.AlignTop)
+        self.why_not = QLabel(wordWrap=True, visible=False)
         self.compare_pane = ComparePane(db, self.worker, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.heading)
         layout.addWidget(self.table, 2)
         self._buttons(layout)
-        for widget in (self.busy_text, self.busy, self.message):
+        for widget in (self.why_not, self.busy_text, self.busy, self.message):
             layout.addWidget(widget)
         layout.addWidget(self.compare_pane, 1)
         self.worker.busy_changed.connect(self._show_busy)
@@ -70,6 +70,7 @@ class VersionsPanel(QWidget):
 
         def button(row: int, text: str, slot: Callable[[], None], tip: str) -> QPushButton:
             made = QPushButton(text, toolTip=tip)
+            made.setProperty("tip", tip)
             made.clicked.connect(slot)
             rows[row].addWidget(made)
             self.buttons.append(made)
@@ -124,28 +125,27 @@ class VersionsPanel(QWidget):
         return self.table.selected()
 
     def _update_buttons(self) -> None:
+        """Buttons as the review service answered: shown when the role may use them,
+        enabled when the chosen version allows it, the reason in the tooltip when not."""
         state, chosen = self.state, self.selected()
         may = state.may if state else frozenset()
-        one = chosen[0].info if len(chosen) == 1 else None
-        own = one is not None and one.author.lower() == self.actor.lower()
-        four_eyes = own and not (state and state.four_eyes_relaxed)
-        for button, visible in (
-            (self.submit_button, "graph.submit" in may),
-            (self.approve_button, "graph.approve" in may and not four_eyes),
-            (self.reject_button, "graph.reject" in may),
-            (self.publish_button, "graph.publish" in may),
-            (self.rollback_button, "graph.rollback" in may),
-            (self.enable_button, state is not None and _toggle_action(state) in may),
-            (self.compare_button, state is not None),
+        one = chosen[0] if len(chosen) == 1 else None
+        for button, action in (
+            (self.approve_button, "graph.approve"),
+            (self.reject_button, "graph.reject"),
+            (self.publish_button, "graph.publish"),
+            (self.rollback_button, "graph.rollback"),
         ):
-            button.setVisible(visible)
-        for button, wanted in (
-            (self.approve_button, "in_review"),
-            (self.reject_button, "in_review"),
-            (self.publish_button, "approved"),
-            (self.rollback_button, "superseded"),
-        ):
-            button.setEnabled(one is not None and one.state == wanted)
+            button.setVisible(action in may)
+            why = one.refusals[action] if one is not None else "Choose one version first."
+            button.setEnabled(why is None)
+            button.setToolTip(why or button.property("tip"))
+        why_not = one.why_not if one is not None else None
+        self.why_not.setText(why_not or "")
+        self.why_not.setVisible(why_not is not None)
+        self.submit_button.setVisible("graph.submit" in may)
+        self.enable_button.setVisible(state is not None and _toggle_action(state) in may)
+        self.compare_button.setVisible(state is not None)
         self.submit_button.setEnabled(state is not None)
         self.compare_button.setEnabled(len(chosen) == 2)
         enabled = state is None or state.graph.enabled
@@ -247,7 +247,9 @@ class VersionsPanel(QWidget):
         if version is not None:
             self._run(
                 f"Publishing {version.label} (checking it starts no loop)…",
-                lambda: publish(self.db, self.actor, version.id, reason),
+                lambda: versions.publish(
+                    self.db, version.id, actor=self.actor, override_loop=reason
+                ),
                 lambda v: f"Published {v.label}. New runs use it from now on.",
                 "Not published",
             )

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import require
+from engine.governance.permissions import login_name, require_assignee
 from engine.runtime.runs import (
     add_step,
     add_work_item,
@@ -184,7 +184,8 @@ def list_tasks(
     if open_only:
         query = query.where(tasks.c.state == "open")
     if user is not None or roles:
-        query = query.where(or_(tasks.c.assignee_user == user, tasks.c.assignee_role.in_(roles)))
+        mine = func.lower(tasks.c.assignee_user) == login_name(user or "")
+        query = query.where(or_(mine, tasks.c.assignee_role.in_(roles)))
     return [_info(row) for row in conn.execute(query).all()]
 
 
@@ -206,8 +207,8 @@ def decide(
     now = clock.now()
     comment, reason = comment.strip(), unticked_reason.strip()
     with db.write() as conn:
-        require(conn, actor, "task.decide")
         task = get_task(conn, task_id, lock=True)
+        require_assignee(conn, actor, task_id, task.assignee_user, task.assignee_role)
         allowed = DECISIONS[task.kind]
         if decision not in allowed:
             word = KIND_WORDS[task.kind]
@@ -215,7 +216,7 @@ def decide(
             raise StatusFlowError(
                 f"Task {task_id} is {article} {word}: use {' or '.join(allowed)}, not '{decision}'."
             )
-        _require_open(task)
+        require_open(task)
         state = allowed[decision]
         if state == "rejected" and not comment:
             raise StatusFlowError(
@@ -273,9 +274,9 @@ def tick_document(
     """
     now = clock.now()
     with db.write() as conn:
-        require(conn, actor, "task.decide")
         task = get_task(conn, task_id, lock=True)
-        _require_open(task)
+        require_assignee(conn, actor, task_id, task.assignee_user, task.assignee_role)
+        require_open(task)
         name = _checklist_item(task, document)
         if (name in task.ticks) == ticked:
             return task
@@ -314,7 +315,7 @@ def _checklist_item(task: TaskInfo, document: str) -> str:
     )
 
 
-def _require_open(task: TaskInfo) -> None:
+def require_open(task: TaskInfo) -> None:
     if task.state != "open":
         raise StatusFlowError(
             f"Task {task.id} is already {task.state}"

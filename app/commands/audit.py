@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from app.context import Context
-from engine.governance import audit_log
+from engine.services import audit
 from engine.time_zone import moment_text
 
 
@@ -42,18 +42,18 @@ def show_audit(ctx: Context, args: argparse.Namespace) -> int:
 
     since = start(args.since) if args.since else None
     until = start(args.until + timedelta(days=1)) if args.until else None
-    with ctx.database().read() as conn:
-        entries = audit_log.query(
-            conn,
-            since=since,
-            until=until,
-            actor=args.user,
-            action=args.action,
-            limit=args.limit,
-        )
+    entries = audit.read_audit(
+        ctx.database(),
+        ctx.actor,
+        since=since,
+        until=until,
+        user=args.user,
+        action=args.action,
+        limit=args.limit,
+    )
     if args.csv:
         with args.csv.open("w", newline="", encoding="utf-8") as file:
-            audit_log.to_csv(entries, file)
+            audit.to_csv(entries, file)
         count = f"{len(entries)} audit {'entry' if len(entries) == 1 else 'entries'}"
         print(f"Wrote {count} to {args.csv}.")
         return 0

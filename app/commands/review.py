@@ -12,10 +12,10 @@ from datetime import tzinfo
 from pathlib import Path
 
 from app.context import Context
-from engine.governance import versions
 from engine.governance.diff import version_diff
 from engine.governance.test_run import ScriptedChange, simulate
 from engine.graphs import find_graph
+from engine.services import review as versions
 from engine.time_zone import moment_text
 
 
@@ -35,6 +35,7 @@ def register(graph_sub: argparse._SubParsersAction) -> None:
     publish = graph_sub.add_parser("publish", help="make an approved version current")
     publish.add_argument("graph")
     publish.add_argument("version")
+    _override_loop(publish, "publish")
     publish.set_defaults(func=publish_cmd)
     rollback = graph_sub.add_parser("rollback", help="publish an earlier version again")
     rollback.add_argument("graph")
@@ -43,9 +44,10 @@ def register(graph_sub: argparse._SubParsersAction) -> None:
     disable = graph_sub.add_parser("disable", help="stop new runs (the kill switch)")
     disable.add_argument("graph")
     disable.add_argument("--cancel-running", action="store_true", help="also cancel runs")
-    disable.set_defaults(func=enable_cmd, enabled=False)
+    disable.set_defaults(func=enable_cmd, enabled=False, override_loop=None)
     enable = graph_sub.add_parser("enable", help="allow new runs again")
     enable.add_argument("graph")
+    _override_loop(enable, "enable it")
     enable.set_defaults(func=enable_cmd, enabled=True, cancel_running=False)
     diff = graph_sub.add_parser("diff", help="what changed between two versions (or the draft)")
     diff.add_argument("graph")
@@ -71,6 +73,15 @@ def register(graph_sub: argparse._SubParsersAction) -> None:
     test.set_defaults(func=test_cmd)
 
 
+def _override_loop(parser: argparse.ArgumentParser, doing: str) -> None:
+    parser.add_argument(
+        "--override-loop",
+        metavar="REASON",
+        help=f"admins: {doing} although graphs would start each other in a loop "
+        "(the reason is audited)",
+    )
+
+
 def _version(ctx: Context, graph: str, label: str) -> versions.VersionInfo:
     with ctx.database().read() as conn:
         return versions.find_version(conn, find_graph(conn, graph).id, label)
@@ -94,7 +105,9 @@ def review_cmd(ctx: Context, args: argparse.Namespace) -> int:
 
 def publish_cmd(ctx: Context, args: argparse.Namespace) -> int:
     version = _version(ctx, args.graph, args.version)
-    result = versions.publish(ctx.database(), version.id, actor=ctx.actor)
+    result = versions.publish(
+        ctx.database(), version.id, actor=ctx.actor, override_loop=args.override_loop
+    )
     print(f"{result.label} is now the published version; new runs use it.")
     return 0
 
@@ -115,6 +128,7 @@ def enable_cmd(ctx: Context, args: argparse.Namespace) -> int:
         args.enabled,
         actor=ctx.actor,
         cancel_running=args.cancel_running,
+        override_loop=args.override_loop,
     )
     if args.enabled:
         print("Enabled: new status changes start runs again.")

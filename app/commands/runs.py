@@ -11,9 +11,7 @@ from datetime import datetime, tzinfo
 
 from app.context import Context
 from engine.errors import StatusFlowError
-from engine.runtime import timeline
-from engine.runtime.starts import start_manual
-from engine.storage.tables import RUN_STATES
+from engine.services import runs
 from engine.time_zone import moment_text
 
 DEFAULT_LIST_LIMIT = 50
@@ -39,7 +37,7 @@ def _register_runs(sub: argparse._SubParsersAction) -> None:
 
     listing = runs_sub.add_parser("list", help="find runs, newest first")
     listing.add_argument("--graph", metavar="NAME", help="runs of this graph")
-    listing.add_argument("--state", choices=RUN_STATES, help="runs in this state")
+    listing.add_argument("--state", choices=runs.RUN_STATES, help="runs in this state")
     listing.add_argument("--record", metavar="SOURCE:KEY", help="runs of this record")
     listing.add_argument(
         "--search", metavar="TEXT", help="records whose shown fields contain TEXT, e.g. a name"
@@ -60,12 +58,11 @@ def parse_day(text: str, zone: tzinfo) -> datetime:
 
 
 def show_runs(ctx: Context, args: argparse.Namespace) -> int:
-    source, key = timeline.parse_record_ref(args.record)
-    with ctx.database().read() as conn:
-        found = timeline.record_timeline(conn, source, key)
+    source, key = runs.parse_record_ref(args.record)
+    found = runs.record_timeline(ctx.database(), ctx.actor, source, key)
     if not found:
         print(f"No automation has run for {source} {key} yet.")
-    for line in timeline.format_timeline(found, ctx.zone()):
+    for line in runs.format_timeline(found, ctx.zone()):
         print(line)
     return 0
 
@@ -73,19 +70,19 @@ def show_runs(ctx: Context, args: argparse.Namespace) -> int:
 def list_runs(ctx: Context, args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise StatusFlowError("--limit must be 1 or more.")
-    source, key = timeline.parse_record_ref(args.record) if args.record else (None, None)
+    source, key = runs.parse_record_ref(args.record) if args.record else (None, None)
     since = parse_day(args.since, ctx.zone()) if args.since else None
-    with ctx.database().read() as conn:
-        found = timeline.find_runs(
-            conn,
-            source=source,
-            record_key=key,
-            graph=args.graph,
-            state=args.state,
-            since=since,
-            text=args.search,
-            limit=args.limit,
-        )
+    found = runs.find_runs(
+        ctx.database(),
+        ctx.actor,
+        source=source,
+        record_key=key,
+        graph=args.graph,
+        state=args.state,
+        since=since,
+        text=args.search,
+        limit=args.limit,
+    )
     if not found:
         print("No runs match.")
         return 0
@@ -95,7 +92,7 @@ def list_runs(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(found: list[timeline.RunSummary], zone: tzinfo) -> None:
+def _print_table(found: list[runs.RunSummary], zone: tzinfo) -> None:
     header = ("STARTED", "GRAPH", "VERSION", "RECORD", "STATE")
     rows = [
         (
@@ -114,8 +111,8 @@ def _print_table(found: list[timeline.RunSummary], zone: tzinfo) -> None:
 
 
 def start_run(ctx: Context, args: argparse.Namespace) -> int:
-    source, key = timeline.parse_record_ref(args.record)
-    start_manual(ctx.database(), args.graph, source, key, actor=ctx.actor)
+    source, key = runs.parse_record_ref(args.record)
+    runs.start_manual(ctx.database(), args.graph, source, key, actor=ctx.actor)
     print(
         f"Started '{args.graph}' for {source} {key}; the engine carries it out when it next "
         f"runs. Follow it with 'statusflow runs show {source}:{key}'."

@@ -11,12 +11,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import Connection
-
 from app.context import Context
-from engine import tasks
-from engine.governance.users import find_user
-from engine.runtime.runs import BLOCKING_TASKS
+from engine.services import inbox as tasks
 from engine.time_zone import moment_text
 
 DECISIONS = ("approve", "reject", "done", "abandon")
@@ -38,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--mine", action="store_true", help="only tasks for you or your roles")
     listing.add_argument("--all", action="store_true", help="decided tasks too")
     listing.set_defaults(func=list_tasks)
+
+    give = task_sub.add_parser("reassign", help="give an open task to someone else (admins)")
+    give.add_argument("id", type=int)
+    to = give.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to-user", metavar="USER", help="the person who decides it now")
+    to.add_argument("--to-role", metavar="ROLE", help="any member of this role decides it")
+    give.set_defaults(func=reassign_task)
 
     show = task_sub.add_parser("show", help="a task's instructions, checklist and context")
     show.add_argument("id", type=int)
@@ -66,11 +69,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         decide.set_defaults(func=decide_task, decision=decision)
 
 
-def roles_of(conn: Connection, username: str) -> tuple[str, ...]:
-    user = find_user(conn, username)
-    return user.roles if user is not None else ()
-
-
 def _assignee(task: tasks.TaskInfo) -> str:
     if task.assignee_user:
         return task.assignee_user
@@ -85,11 +83,7 @@ def _due(task: tasks.TaskInfo, now: datetime, zone: tzinfo) -> str:
 
 
 def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
-    db = ctx.database()
-    with db.read() as conn:
-        user = ctx.actor if args.mine else None
-        roles = roles_of(conn, ctx.actor) if args.mine else ()
-        found = tasks.list_tasks(conn, user=user, roles=roles, open_only=not args.all)
+    found = tasks.tasks_for(ctx.database(), ctx.actor, mine=args.mine, open_only=not args.all)
     if not found:
         print("No tasks are waiting." if not args.all else "There are no tasks.")
     now = datetime.now(UTC)
@@ -126,8 +120,7 @@ def _checklist_lines(task: tasks.TaskInfo, zone: tzinfo) -> list[str]:
 
 
 def show_task(ctx: Context, args: argparse.Namespace) -> int:
-    with ctx.database().read() as conn:
-        task = tasks.get_task(conn, args.id)
+    task = tasks.read_task(ctx.database(), args.id)
     lines = [
         f"Task {task.id} ({tasks.KIND_WORDS[task.kind]}, {task.state}): {task.title}",
         f"Assigned to {_assignee(task)}; due: {_due(task, datetime.now(UTC), ctx.zone())}",
@@ -168,8 +161,19 @@ def decide_task(ctx: Context, args: argparse.Namespace) -> int:
         comment=args.comment,
         unticked_reason=getattr(args, "unticked_reason", ""),
     )
-    follows = STATE_SENTENCES[task.state] if task.run_id and task.kind in BLOCKING_TASKS else ""
+    follows = (
+        STATE_SENTENCES[task.state] if task.run_id and task.kind in tasks.BLOCKING_TASKS else ""
+    )
     print(f"Task {task.id} {task.state}. {follows}".rstrip())
+    return 0
+
+
+def reassign_task(ctx: Context, args: argparse.Namespace) -> int:
+    task = tasks.reassign(
+        ctx.database(), args.id, user=args.to_user, role=args.to_role, actor=ctx.actor
+    )
+    who = task.assignee_user or f"anyone with the {task.assignee_role} role"
+    print(f"Task {task.id} is now for {who} to decide.")
     return 0
 
 

@@ -27,7 +27,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "graph.disable": ("publisher",),
     "graph.enable": ("publisher",),
     "task.decide": ("operator", "designer", "publisher"),
+    "task.reassign": (),
     "runs.read": ("operator", "designer", "publisher"),
+    "runs.start": ("publisher",),
+    "graph.test": ("designer", "publisher"),
+    "audit.read": ("publisher",),
     "users.manage": (),
     "sources.manage": (),
     "settings.manage": (),
@@ -47,7 +51,11 @@ DOING: dict[str, str] = {
     "graph.disable": "disabling a graph",
     "graph.enable": "enabling a graph",
     "task.decide": "working a task",
+    "task.reassign": "reassigning a task",
     "runs.read": "reading runs",
+    "runs.start": "starting a run by hand",
+    "graph.test": "test-running a graph",
+    "audit.read": "reading the audit log",
     "users.manage": "managing users",
     "sources.manage": "managing record sources",
     "settings.manage": "changing settings",
@@ -61,12 +69,25 @@ class PermissionDenied(StatusFlowError):
     """The actor may not do what they tried; the message says who may."""
 
 
+def login_name(raw: str) -> str:
+    """The one spelling of a person's login: 'PAT ' and 'pat' are the same person.
+
+    Every comparison of people (four-eyes, assignees, accounts) goes through this, so
+    no caller lowercases on its own and no letter case gets past a rule."""
+    return raw.strip().lower()
+
+
+def same_person(one: str | None, other: str | None) -> bool:
+    """Whether two recorded logins name the same person (older rows kept their case)."""
+    return one is not None and other is not None and login_name(one) == login_name(other)
+
+
 def roles_of(conn: Connection, username: str) -> frozenset[str]:
     """The roles of an active account; empty for an unknown or deactivated one."""
     rows = conn.execute(
         select(user_roles.c.role)
         .join(users, users.c.id == user_roles.c.user_id)
-        .where(users.c.username == username.strip().lower())
+        .where(users.c.username == login_name(username))
         .where(users.c.is_active)
     )
     return frozenset(row.role for row in rows)
@@ -74,22 +95,23 @@ def roles_of(conn: Connection, username: str) -> frozenset[str]:
 
 def allowed(conn: Connection, actor: str, action: str) -> bool:
     """Whether ``actor`` may do ``action`` (for the UI to hide what a role can't do)."""
-    return _refusal(conn, actor, action) is None
+    return refusal(conn, actor, action) is None
 
 
 def require(conn: Connection, actor: str, action: str) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` may do ``action``."""
-    refusal = _refusal(conn, actor, action)
-    if refusal is not None:
-        raise PermissionDenied(refusal)
+    denied = refusal(conn, actor, action)
+    if denied is not None:
+        raise PermissionDenied(denied)
 
 
-def _refusal(conn: Connection, actor: str, action: str) -> str | None:
+def refusal(conn: Connection, actor: str, action: str) -> str | None:
+    """Why ``actor`` may not do ``action``, in one sentence; None when they may."""
     needed = PERMISSIONS[action]
     if conn.execute(select(users.c.id).limit(1)).first() is None:
         return None
     account = conn.execute(
-        select(users.c.id, users.c.is_active).where(users.c.username == actor.strip().lower())
+        select(users.c.id, users.c.is_active).where(users.c.username == login_name(actor))
     ).first()
     if account is None:
         return no_account(actor)
@@ -102,6 +124,49 @@ def _refusal(conn: Connection, actor: str, action: str) -> str | None:
     if ADMIN in roles or roles & set(needed):
         return None
     return _needs_role(actor, roles, action)
+
+
+def require_assignee(
+    conn: Connection, actor: str, task_id: int, user: str | None, role: str | None
+) -> None:
+    """Raise unless ``actor`` may work task ``task_id``: its assignee, a member of its
+    role, or an admin (anyone who may work tasks when it names neither)."""
+    denied = refusal(conn, actor, "task.decide") or _assignee_refusal(
+        conn, actor, task_id, user, role
+    )
+    if denied is not None:
+        raise PermissionDenied(denied)
+
+
+def may_work_task(conn: Connection, actor: str, user: str | None, role: str | None) -> bool:
+    """Whether ``actor`` may decide a task assigned to ``user`` or ``role`` (for the UI)."""
+    return allowed(conn, actor, "task.decide") and (
+        _assignee_refusal(conn, actor, 0, user, role) is None
+    )
+
+
+def _assignee_refusal(
+    conn: Connection, actor: str, task_id: int, user: str | None, role: str | None
+) -> str | None:
+    if conn.execute(select(users.c.id).limit(1)).first() is None:
+        return None
+    roles = roles_of(conn, actor)
+    if ADMIN in roles:
+        return None
+    if user:
+        if same_person(user, actor):
+            return None
+        whose = f"assigned to {login_name(user)}, so only {login_name(user)}"
+    elif role:
+        if role in roles:
+            return None
+        whose = f"for the {role} role, so only a {role}"
+    else:
+        return None
+    return (
+        f"Task {task_id} is {whose} or an admin can work it; an admin can reassign it "
+        f"with 'statusflow task reassign {task_id}'."
+    )
 
 
 def no_account(actor: str) -> str:

@@ -40,6 +40,7 @@ from engine import graphs as graph_store
 from engine.clock import SYSTEM_CLOCK, Clock, ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import versions
+from engine.governance.permissions import require
 from engine.governance.versions import fingerprint
 from engine.graph.model import Graph
 from engine.graphs import find_graph
@@ -303,6 +304,7 @@ def simulate(
 ) -> TestRunResult:
     """Play the draft (or ``version``, e.g. "V1.0") of a graph against one record."""
     with db.read() as conn:
+        require(conn, actor, "graph.test")
         summary = find_graph(conn, graph)
         document = _document(conn, summary.id, version)
         if summary.source is None:

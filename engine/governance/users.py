@@ -29,7 +29,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import ADMIN, no_account, require
+from engine.governance.permissions import ADMIN, login_name, no_account, require
 from engine.storage.database import Database
 from engine.storage.tables import ROLES, user_roles, users
 
@@ -138,10 +138,6 @@ def _check_password(password: str) -> None:
 # -- reading ------------------------------------------------------------------------
 
 
-def _normal(username: str) -> str:
-    return username.strip().lower()
-
-
 def _roles_by_user(conn: Connection) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for row in conn.execute(select(user_roles.c.user_id, user_roles.c.role)):
@@ -171,7 +167,7 @@ def list_users(conn: Connection) -> list[UserInfo]:
 
 def find_user(conn: Connection, username: str) -> UserInfo | None:
     """The account, or None when there is none by that name."""
-    row = conn.execute(select(users).where(users.c.username == _normal(username))).first()
+    row = conn.execute(select(users).where(users.c.username == login_name(username))).first()
     if row is None:
         return None
     roles = conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == row.id))
@@ -221,7 +217,7 @@ def _check_roles(roles: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_username(username: str) -> str:
-    name = _normal(username)
+    name = login_name(username)
     if not USERNAME.match(name):
         raise StatusFlowError(
             f"'{username}' cannot be a user name; use 2 to 40 lowercase letters, digits, "
@@ -232,7 +228,7 @@ def _check_username(username: str) -> str:
 
 def _user_id(conn: Connection, username: str) -> int:
     return conn.execute(
-        select(users.c.id).where(users.c.username == _normal(username))
+        select(users.c.id).where(users.c.username == login_name(username))
     ).scalar_one()
 
 
@@ -242,7 +238,7 @@ def _other_active_admins(conn: Connection, username: str) -> int:
         .select_from(users.join(user_roles, users.c.id == user_roles.c.user_id))
         .where(user_roles.c.role == ADMIN)
         .where(users.c.is_active)
-        .where(users.c.username != _normal(username))
+        .where(users.c.username != login_name(username))
     )
     return conn.execute(query).scalar_one()
 
@@ -439,7 +435,7 @@ def authenticate(db: Database, username: str, password: str) -> UserInfo:
     sign-in. That is not audited: the password itself did not change.
     """
     with db.read() as conn:
-        row = conn.execute(select(users).where(users.c.username == _normal(username))).first()
+        row = conn.execute(select(users).where(users.c.username == login_name(username))).first()
         stored = row.password_hash if row is not None and row.is_active else None
         if not verify_password(password, stored or _decoy_hash(*_cost())) or stored is None:
             raise StatusFlowError(WRONG_LOGIN)

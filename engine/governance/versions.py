@@ -11,68 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from engine import analytics, audit
-from engine.analysis.loops import find_cycles
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
+from engine.governance.loop_guard import check_loops
 from engine.governance.permissions import require
+from engine.governance.version_info import VersionInfo, find_version, get_version
+from engine.governance.version_rules import version_refusal
 from engine.graph.model import Graph
 from engine.graph.validation import validate
 from engine.graphs import find_graph, validation_context
 from engine.runtime.index import PUBLISHED_GENERATION
 from engine.runtime.runs import finish_run
-from engine.settings import FOUR_EYES_RELAXED, get_setting, set_setting_in
+from engine.settings import get_setting, set_setting_in
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions, graphs, runs
 from engine.storage.types import new_id
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    id: str
-    graph_id: str
-    label: str
-    state: str
-    author: str
-    submitted_at: datetime
-    reviewer: str | None  # who approved or rejected it
-    published_at: datetime | None
-    published_by: str | None = None  # who last published it (or rolled back to it)
-
-
-def _info(row: Any) -> VersionInfo:
-    return VersionInfo(
-        row.id,
-        row.graph_id,
-        f"V{row.major}.{row.minor}",
-        row.state,
-        row.author,
-        row.submitted_at,
-        row.reviewer,
-        row.published_at,
-        row.published_by,
-    )
-
-
-def get_version(conn: Connection, version_id: str) -> VersionInfo:
-    row = conn.execute(select(graph_versions).where(graph_versions.c.id == version_id)).first()
-    if row is None:
-        raise StatusFlowError(f"There is no version with id {version_id}.")
-    return _info(row)
-
-
-def list_versions(conn: Connection, graph_id: str) -> list[VersionInfo]:
-    rows = conn.execute(
-        select(graph_versions)
-        .where(graph_versions.c.graph_id == graph_id)
-        .order_by(graph_versions.c.major, graph_versions.c.minor)
-    ).all()
-    return [_info(row) for row in rows]
 
 
 def _next_number(conn: Connection, graph_id: str, major: bool) -> tuple[int, int]:
@@ -163,15 +121,8 @@ def _review(
 ) -> VersionInfo:
     now = clock.now()
     with db.write() as conn:
-        require(conn, actor, "graph.approve" if approve else "graph.reject")
         version = get_version(conn, version_id)
-        if version.state != "in_review":
-            raise StatusFlowError(f"{version.label} is {version.state}, not in review.")
-        relaxed = bool(get_setting(conn, FOUR_EYES_RELAXED, False))
-        if approve and version.author == actor and not relaxed:
-            raise StatusFlowError(
-                f"You wrote {version.label}, so someone else must approve it (four-eyes rule)."
-            )
+        _refuse(conn, version, actor, "graph.approve" if approve else "graph.reject")
         state = "approved" if approve else "rejected"
         conn.execute(
             update(graph_versions)
@@ -192,6 +143,13 @@ def _review(
         return get_version(conn, version_id)
 
 
+def _refuse(conn: Connection, version: VersionInfo, actor: str, action: str) -> None:
+    require(conn, actor, action)
+    denied = version_refusal(conn, version, actor, action)
+    if denied is not None:
+        raise StatusFlowError(denied)
+
+
 def approve(
     db: Database, version_id: str, *, actor: str, comment: str = "", clock: Clock = SYSTEM_CLOCK
 ) -> VersionInfo:
@@ -210,35 +168,6 @@ def bump_generation(conn: Connection, actor: str) -> None:
     set_setting_in(conn, PUBLISHED_GENERATION, current + 1, actor=actor, audited=False)
 
 
-def _check_loops(
-    conn: Connection, version: VersionInfo, actor: str, override: str | None, now: datetime
-) -> None:
-    """Refuse a version that closes a chain of graphs triggering each other, unless an
-    admin overrides with a reason (audited)."""
-    document = conn.execute(
-        select(graph_versions.c.document).where(graph_versions.c.id == version.id)
-    ).scalar_one()
-    cycles = find_cycles(conn, version.graph_id, Graph.from_document(document))
-    if not cycles:
-        return
-    chains = " Also: ".join(cycle.describe() for cycle in cycles[:3])
-    if not override:
-        raise StatusFlowError(
-            f"Publishing {version.label} would make graphs trigger each other in a loop: "
-            f"{chains}. Change one of them, or (admins) publish anyway with a reason."
-        )
-    require(conn, actor, "loop.override")
-    audit.record(
-        conn,
-        actor=actor,
-        action="graph.loop_override",
-        object_type="graph_version",
-        object_id=version.id,
-        summary=f"Published {version.label} despite a loop ({chains}). Reason: {override}",
-        at=now,
-    )
-
-
 def publish(
     db: Database,
     version_id: str,
@@ -251,13 +180,9 @@ def publish(
     """Make an approved (or earlier published) version the graph's current one."""
     now = clock.now()
     with db.write() as conn:
-        require(conn, actor, action)
         version = get_version(conn, version_id)
-        if version.state not in ("approved", "superseded"):
-            raise StatusFlowError(
-                f"{version.label} is {version.state}; only an approved version can be published."
-            )
-        _check_loops(conn, version, actor, override_loop, now)
+        _refuse(conn, version, actor, action)
+        check_loops(conn, version, actor, override_loop, now)
         conn.execute(
             update(graph_versions)
             .where(graph_versions.c.graph_id == version.graph_id)
@@ -290,16 +215,6 @@ def publish(
         published = analytics.VERSION_PUBLISHED
         analytics.record(conn, analytics.row(published, graph_id=version.graph_id, clock=clock))
         return get_version(conn, version_id)
-
-
-def find_version(conn: Connection, graph_id: str, label: str) -> VersionInfo:
-    """A version of a graph by its label ("V1.0" or "1.0"), or an error listing them."""
-    wanted = label.strip().upper().lstrip("V")
-    for version in list_versions(conn, graph_id):
-        if version.label.lstrip("V") == wanted:
-            return version
-    known = ", ".join(v.label for v in list_versions(conn, graph_id)) or "none yet"
-    raise StatusFlowError(f"There is no version {label}. Versions: {known}.")
 
 
 def active_runs_by_version(conn: Connection, graph_id: str) -> dict[str, int]:
@@ -336,13 +251,6 @@ def rollback(
     with db.read() as conn:
         summary = find_graph(conn, graph)
         target = find_version(conn, summary.id, label)
-    if target.state == "published":
-        raise StatusFlowError(f"{target.label} is already the published version.")
-    if target.state != "superseded":
-        raise StatusFlowError(
-            f"{target.label} was never published ({target.state}); roll back only to a version "
-            "that was published before."
-        )
     version = publish(
         db,
         target.id,
@@ -363,14 +271,24 @@ def set_enabled(
     *,
     actor: str,
     cancel_running: bool = False,
+    override_loop: str | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> int:
     """The kill switch: no new runs while disabled; running ones continue or are
-    cancelled, as the publisher chooses. Returns how many runs were cancelled."""
+    cancelled, as the publisher chooses. Returns how many runs were cancelled.
+
+    Enabling runs the publish-time loop check again: graphs published while this one
+    was off may now close a loop with it."""
     now = clock.now()
     with db.write() as conn:
         require(conn, actor, "graph.enable" if enabled else "graph.disable")
         summary = find_graph(conn, graph)
+        current_id = conn.execute(
+            select(graphs.c.current_version_id).where(graphs.c.id == summary.id)
+        ).scalar_one()
+        if enabled and not summary.enabled and current_id is not None:
+            current = get_version(conn, current_id)
+            check_loops(conn, current, actor, override_loop, now, enabling=summary.name)
         conn.execute(update(graphs).where(graphs.c.id == summary.id).values(enabled=enabled))
         bump_generation(conn, actor)
         cancelled = 0

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from engine import durations
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
+from engine.governance.permissions import require
 from engine.graphs import find_graph
 from engine.runtime.index import Entry, Versions
 from engine.runtime.ingest import Ingest
@@ -95,6 +96,7 @@ def start_manual(
     """Start the current version of a graph for one record, by hand; returns the run id."""
     services = Services()
     with db.write() as conn:
+        require(conn, actor, "runs.start")
         entry = _entry_for_manual(services.versions, conn, graph)
         if entry.version.source.name != source:
             raise StatusFlowError(

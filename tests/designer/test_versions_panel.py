@@ -181,15 +181,17 @@ def test_approving_your_own_version_is_not_offered_and_is_refused(
     versions.submit(db, shop, actor="root")
     panel = open_panel(qtbot, db, "root", shop)
     pick(qtbot, panel, "V1.0")
-    assert panel.approve_button.isHidden()  # an admin may approve, but not their own work
-    assert panel.reject_button.isVisible()
+    four_eyes = "root wrote V1.0, so someone else must approve it (four-eyes rule)."
+    # an admin may approve, but not their own work: the button says why it is off
+    assert panel.approve_button.isVisible() and not panel.approve_button.isEnabled()
+    assert panel.approve_button.toolTip() == four_eyes
+    assert panel.why_not.isVisible() and panel.why_not.text() == four_eyes
+    assert panel.reject_button.isEnabled()
 
     answer_next_dialog(qtbot)
-    panel.approve_button.click()  # forced: the service has the last word
+    panel.approve()  # forced past the disabled button: the service has the last word
     qtbot.waitUntil(lambda: bool(boxes), timeout=10_000)
-    assert boxes == [
-        ("Not approved", "You wrote V1.0, so someone else must approve it (four-eyes rule).")
-    ]
+    assert boxes == [("Not approved", four_eyes)]
     assert column(panel, "State") == ["In review"]
 
 
@@ -201,7 +203,7 @@ def test_a_designer_forcing_approve_sees_which_role_is_needed(
     pick(qtbot, panel, "V1.0")
     assert panel.approve_button.isHidden()
     answer_next_dialog(qtbot)
-    panel.approve_button.click()
+    panel.approve()  # forced past the hidden button
     qtbot.waitUntil(lambda: bool(boxes), timeout=10_000)
     title, text = boxes[0]
     assert title == "Not approved"

@@ -57,9 +57,10 @@ def test_the_refusal_names_all_the_roles_a_user_has(team: Database) -> None:
 
 def test_each_role_may_do_its_own_work(team: Database) -> None:
     expected = {
-        "dee": {"graph.edit", "graph.submit", "task.decide", "runs.read"},
+        "dee": {"graph.edit", "graph.submit", "graph.test", "task.decide", "runs.read"},
         "pia": {"graph.approve", "graph.reject", "graph.publish", "graph.rollback",
-                "graph.disable", "graph.enable", "task.decide", "runs.read"},
+                "graph.disable", "graph.enable", "graph.test", "task.decide", "runs.read",
+                "runs.start", "audit.read"},
         "ben": {"task.decide", "runs.read"},
         "ann": set(PERMISSIONS),
     }  # fmt: skip

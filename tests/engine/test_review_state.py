@@ -6,7 +6,7 @@ import pytest
 
 from engine import demo
 from engine.governance import users, versions
-from engine.governance.review_state import REVIEW_ACTIONS, load_review_state
+from engine.services.review import REVIEW_ACTIONS, load_review_state
 from engine.storage.database import Database
 
 DELIVERED = "Delivered → confirmation email"

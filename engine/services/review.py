@@ -1,8 +1,10 @@
-"""What a reviewer sees of one graph: its versions with their notes, and what they may do.
+"""Reviewing a graph's versions: what a reviewer sees, what they may do, and the doing.
 
-The versions panel hides the buttons a person's role may not use; the services refuse
-anyway, so this only saves people from clicking into a refusal. It is read in one go,
-after every change, so the list and the buttons never disagree.
+``load_review_state`` reads a graph's versions with, for each one, whether this
+person may approve, reject, publish or roll back to it, and the sentence saying why
+not (:func:`engine.governance.version_rules.version_refusal`, the rule the actions
+themselves raise). The versions panel draws its buttons from that answer. It is read
+in one go, after every change, so the list and the buttons never disagree.
 """
 
 from __future__ import annotations
@@ -11,13 +13,36 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from engine.governance import versions
+from engine.governance.loop_guard import LoopRefused
 from engine.governance.permissions import allowed
+from engine.governance.version_info import VersionInfo, find_version, get_version, list_versions
+from engine.governance.version_rules import STARTS_FROM, version_refusal
+from engine.governance.versions import approve, publish, reject, rollback, set_enabled, submit
 from engine.graphs import GraphSummary, find_graph
 from engine.settings import FOUR_EYES_RELAXED, get_setting
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions
 
+__all__ = [
+    "REVIEW_ACTIONS",
+    "VERSION_ACTIONS",
+    "LoopRefused",
+    "ReviewState",
+    "VersionInfo",
+    "VersionRow",
+    "approve",
+    "find_version",
+    "get_version",
+    "list_versions",
+    "load_review_state",
+    "publish",
+    "reject",
+    "rollback",
+    "set_enabled",
+    "submit",
+]
+
+VERSION_ACTIONS = tuple(STARTS_FROM)  # what can be done to one version
 REVIEW_ACTIONS = (
     "graph.submit",
     "graph.approve",
@@ -34,10 +59,23 @@ REVIEW_ACTIONS = (
 class VersionRow:
     """A version with what reviewers read beside it."""
 
-    info: versions.VersionInfo
+    info: VersionInfo
     note: str
     comment: str | None
     verdict: str | None  # of the last test run stored with the version
+    refusals: dict[str, str | None]  # VERSION_ACTIONS -> why not (None: may)
+
+    def may(self, action: str) -> bool:
+        return self.refusals[action] is None
+
+    @property
+    def why_not(self) -> str | None:
+        """The refusal worth showing next to the buttons: one the version's state does
+        not explain (four-eyes, a missing role), e.g. on your own version in review."""
+        for action, why in self.refusals.items():
+            if why is not None and self.info.state in STARTS_FROM[action]:
+                return why
+        return None
 
 
 @dataclass(frozen=True)
@@ -72,7 +110,12 @@ def load_review_state(db: Database, actor: str, graph_id: str) -> ReviewState:
         graph = find_graph(conn, graph_id)
         details = review_details(conn, graph.id)
         rows = tuple(
-            VersionRow(info, *details[info.id]) for info in versions.list_versions(conn, graph.id)
+            VersionRow(
+                info,
+                *details[info.id],
+                {a: version_refusal(conn, info, actor, a) for a in VERSION_ACTIONS},
+            )
+            for info in list_versions(conn, graph.id)
         )
         may = frozenset(action for action in REVIEW_ACTIONS if allowed(conn, actor, action))
         relaxed = bool(get_setting(conn, FOUR_EYES_RELAXED, False))

@@ -1,0 +1,60 @@
+"""Runs as people read and start them: a record's timeline, the run search, a start
+by hand. Reading needs the "read runs" permission and starting one by hand the
+publisher role, checked here for the designer and the command line alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.governance.permissions import require
+from engine.runtime import timeline
+from engine.runtime.starts import start_manual
+from engine.runtime.timeline import RunSummary, StepLine, format_timeline, parse_record_ref
+from engine.storage.database import Database
+from engine.storage.tables import RUN_STATES
+
+__all__ = [
+    "RUN_STATES",
+    "RunSummary",
+    "find_runs",
+    "format_timeline",
+    "parse_record_ref",
+    "record_timeline",
+    "start_manual",
+]
+
+
+def record_timeline(
+    db: Database, actor: str, source: str, key: str
+) -> list[tuple[RunSummary, list[StepLine]]]:
+    """Every run of one record with its steps, oldest first."""
+    with db.read() as conn:
+        require(conn, actor, "runs.read")
+        return timeline.record_timeline(conn, source, key)
+
+
+def find_runs(
+    db: Database,
+    actor: str,
+    *,
+    source: str | None = None,
+    record_key: str | None = None,
+    graph: str | None = None,
+    state: str | None = None,
+    since: datetime | None = None,
+    text: str | None = None,
+    limit: int = 100,
+) -> list[RunSummary]:
+    """Runs matching every filter given, newest first."""
+    with db.read() as conn:
+        require(conn, actor, "runs.read")
+        return timeline.find_runs(
+            conn,
+            source=source,
+            record_key=record_key,
+            graph=graph,
+            state=state,
+            since=since,
+            text=text,
+            limit=limit,
+        )

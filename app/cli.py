@@ -21,6 +21,7 @@ from app.commands import (
     demo,
     engine_cmd,
     graph,
+    login,
     runs,
     secret,
     settings,
@@ -47,6 +48,7 @@ COMMANDS = (
     runs,
     task,
     user,
+    login,
     audit,
     stats,
     settings,
@@ -92,8 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = None
     try:
         ctx = Context.from_cli(args.database)
-        if args.actor:
-            ctx.actor = args.actor
+        ctx.claimed = args.actor
         return int(args.func(ctx, args) or 0)
     except StatusFlowError as exc:
         return _fail(str(exc))

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from designer.worker import Worker
 from engine.errors import DatabaseError, SecretStoreError, StatusFlowError
-from engine.governance.users import UserInfo, authenticate
 from engine.secrets import SecretStore
+from engine.services import session
 from engine.storage.database import Database, describe
 
 log = logging.getLogger(__name__)
@@ -125,12 +125,12 @@ class SignInDialog(QDialog):
             return
         username, password = self.username.text(), self.password.text()
         self.worker.run(
-            lambda: authenticate(self.db, username, password), self._signed_in, self._refused
+            lambda: session.sign_in(self.db, username, password), self._signed_in, self._refused
         )
 
-    def _signed_in(self, user: UserInfo) -> None:
-        self._keep_password(user.username)
-        self._user = user.username
+    def _signed_in(self, login: str) -> None:
+        self._keep_password(login)
+        self._user = login
         self.accept()
 
     def _refused(self, exc: Exception) -> None:
@@ -178,7 +178,7 @@ def _remembered(db: Database, secrets: SecretStore, username: str) -> tuple[str 
         return None, ""
     QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
-        return authenticate(db, username, password).username, ""
+        return session.sign_in(db, username, password), ""
     except DatabaseError as exc:
         return None, str(exc)
     except StatusFlowError:

@@ -83,7 +83,8 @@ def _due(task: tasks.TaskInfo, now: datetime, zone: tzinfo) -> str:
 
 
 def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
-    found = tasks.tasks_for(ctx.database(), ctx.actor, mine=args.mine, open_only=not args.all)
+    actor = ctx.actor if args.mine else ""
+    found = tasks.tasks_for(ctx.database(), actor, mine=args.mine, open_only=not args.all)
     if not found:
         print("No tasks are waiting." if not args.all else "There are no tasks.")
     now = datetime.now(UTC)

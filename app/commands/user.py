@@ -58,10 +58,11 @@ def _password_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_password(args: argparse.Namespace) -> str | None:
-    """From stdin when asked, else typed twice at a terminal; None without either."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+def _read_password(args: argparse.Namespace, *, piped: bool = False) -> str | None:
+    """From stdin when asked (or ``piped`` and stdin is not a terminal), else typed
+    twice at a terminal; None without either."""
+    if args.password_stdin or (piped and not sys.stdin.isatty()):
+        return sys.stdin.readline().rstrip("\r\n") or None
     if not sys.stdin.isatty():
         return None
     first = getpass.getpass(f"New password for {args.username}: ")
@@ -111,12 +112,9 @@ def set_roles(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def set_password(ctx: Context, args: argparse.Namespace) -> int:
-    password = _read_password(args)
+    password = _read_password(args, piped=True)
     if password is None:
-        raise StatusFlowError(
-            "Type the new password in a terminal, or pass it on standard input with "
-            "--password-stdin."
-        )
+        raise StatusFlowError("Type the new password in a terminal, or pass it on standard input.")
     user = users.set_password(ctx.database(), args.username, password, actor=ctx.actor)
     print(f"Set a new password for {user.username}.")
     return 0

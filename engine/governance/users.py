@@ -58,7 +58,7 @@ class UserInfo:
 # -- passwords ----------------------------------------------------------------------
 
 
-def _cost() -> tuple[int, int, int]:
+def cost() -> tuple[int, int, int]:
     """The (N, r, p) new hashes are made with."""
     return TEST_ONLY_SCRYPT_N or SCRYPT_N, SCRYPT_R, SCRYPT_P
 
@@ -74,7 +74,7 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int = 64)
 
 def hash_password(password: str) -> str:
     """``scrypt$n$r$p$salt$hash`` with a fresh 16-byte salt (base64 parts)."""
-    return _hash(password, *_cost())
+    return _hash(password, *cost())
 
 
 def _hash(password: str, n: int, r: int, p: int) -> str:
@@ -116,7 +116,7 @@ def needs_rehash(stored: str) -> bool:
     found = _parameters(stored)
     if found is None:
         return False
-    return any(old < new for old, new in zip(found[:3], _cost(), strict=True))
+    return any(old < new for old, new in zip(found[:3], cost(), strict=True))
 
 
 def _b64(data: bytes) -> str:
@@ -124,7 +124,7 @@ def _b64(data: bytes) -> str:
 
 
 @functools.cache
-def _decoy_hash(n: int, r: int, p: int) -> str:
+def decoy_hash(n: int, r: int, p: int) -> str:
     """Checked for unknown users so a refusal takes as long either way (at the cost
     real hashes are made with)."""
     return _hash(secrets.token_hex(8), n, r, p)
@@ -423,38 +423,6 @@ def _audit(
         after=after,
         at=at,
     )
-
-
-# -- signing in ---------------------------------------------------------------------
-
-
-def authenticate(db: Database, username: str, password: str) -> UserInfo:
-    """The account whose password this is; one sentence for every refusal.
-
-    A hash made at an older cost is remade at the current one after a successful
-    sign-in. That is not audited: the password itself did not change.
-    """
-    with db.read() as conn:
-        row = conn.execute(select(users).where(users.c.username == login_name(username))).first()
-        stored = row.password_hash if row is not None and row.is_active else None
-        if not verify_password(password, stored or _decoy_hash(*_cost())) or stored is None:
-            raise StatusFlowError(WRONG_LOGIN)
-        user = get_user(conn, username)
-    if needs_rehash(stored):
-        _upgrade_hash(db, user.username, stored, hash_password(password))
-    return user
-
-
-def _upgrade_hash(db: Database, username: str, old: str, new: str) -> None:
-    """Store ``new`` in place of ``old``; a password changed meanwhile (by an admin)
-    is kept, since only the exact old hash is replaced."""
-    with db.write() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.username == username)
-            .where(users.c.password_hash == old)
-            .values(password_hash=new)
-        )
 
 
 def ensure_local_admin(db: Database, username: str, clock: Clock = SYSTEM_CLOCK) -> UserInfo:

@@ -11,10 +11,9 @@ import pytest
 
 from engine import graphs
 from engine.clock import ManualClock
-from engine.governance import users
 from engine.runtime.engine import Engine
 from engine.storage.database import Database
-from tests.app.conftest import Statusflow
+from tests.app.conftest import Statusflow, member
 from tests.engine.runtime.graphs import Builder, note_graph
 from tests.engine.runtime.support import engine, open_tasks, publish, set_status, shop, timeline
 
@@ -113,8 +112,8 @@ def test_versions_name_the_author_the_approver_and_the_publisher(
 ) -> None:
     shop(db, clock)  # before any account exists: the demo needs no role
     for name, role in (("root", "admin"), ("ana", "designer"), ("ben", "publisher")):
-        users.add_user(db, name, display_name=name.title(), roles=[role], actor="root")
-    users.add_user(db, "carla", display_name="Carla", roles=["publisher"], actor="root")
+        member(db, name, role, actor="root")
+    member(db, "carla", "publisher", actor="root")
     name = graphs.create_graph(db, note_graph(), actor="ana").name
 
     steps = (

@@ -17,7 +17,7 @@ from engine.secrets import SecretStore
 
 @pytest.fixture
 def ctx(db_url: str, memory_keyring) -> Iterator[Context]:
-    context = Context(DatabaseChoice(db_url, "--database"), actor="ann")
+    context = Context(DatabaseChoice(db_url, "--database"), signed_in="ann")
     yield context
     context.close()
 

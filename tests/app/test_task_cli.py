@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.storage.database import Database
 from engine.storage.tables import runs as run_table
-from engine.storage.tables import user_roles, users
-from tests.app.conftest import Statusflow
+from tests.app.conftest import Statusflow, member
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, open_tasks, publish, set_status, shop, timeline
 
@@ -151,11 +150,9 @@ def test_list_shows_open_tasks_marks_overdue_ones_and_filters_mine(
     db: Database, clock, statusflow
 ) -> None:
     now = datetime.now(UTC)
+    member(db, "root", "admin")
+    member(db, "sam", "operator")
     with db.write() as conn:
-        sam = conn.execute(
-            insert(users).values(username="sam", display_name="Sam", created_at=now)
-        ).inserted_primary_key[0]
-        conn.execute(insert(user_roles).values(user_id=sam, role="operator"))
         late = task_service.create_task(
             conn, kind="follow_up", title="Call Anna Costa back", assignee_role="operator",
             due_at=now - timedelta(days=1), clock=clock,

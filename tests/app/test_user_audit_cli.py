@@ -12,7 +12,9 @@ import pytest
 
 from app import cli
 from engine.governance import users
+from engine.governance.sign_in import authenticate
 from engine.storage.database import Database
+from tests.app.conftest import TEAM_PASSWORD, member
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_an_admin_adds_lists_and_changes_users(db: Database, statusflow) -> None
         "--role",
         "admin",
         "--password-stdin",
-        stdin="correct horse\n",
+        stdin=f"{TEAM_PASSWORD}\n",
     )
     assert (code, out) == (0, "Added ann (Ann Smith) as admin.\n")
     code, out, _ = statusflow(
@@ -62,8 +64,8 @@ def test_an_admin_adds_lists_and_changes_users(db: Database, statusflow) -> None
     assert statusflow("ann", "user", "role", "ben", "--set", "operator", "publisher")[1] == (
         "ben is now publisher, operator.\n"
     )
-    statusflow("ann", "user", "passwd", "ben", "--password-stdin", stdin="s3cret-pass\n")
-    assert users.authenticate(db, "ben", "s3cret-pass").roles == ("publisher", "operator")
+    statusflow("ann", "user", "passwd", "ben", stdin="s3cret-pass\n")  # piped: no flag needed
+    assert authenticate(db, "ben", "s3cret-pass").roles == ("publisher", "operator")
     statusflow("ann", "user", "deactivate", "ben")
     code, out, _ = statusflow("ann", "user", "list")
     assert out.splitlines() == [
@@ -73,8 +75,8 @@ def test_an_admin_adds_lists_and_changes_users(db: Database, statusflow) -> None
 
 
 def test_a_refusal_is_one_line_and_changes_nothing(db: Database, statusflow) -> None:
-    users.add_user(db, "ann", display_name="Ann", roles=["admin"], actor="ann")
-    users.add_user(db, "ben", display_name="Ben", roles=["operator"], actor="ann")
+    member(db, "ann", "admin", actor="ann")
+    member(db, "ben", "operator", actor="ann")
     code, out, err = statusflow("ben", "user", "role", "ben", "--set", "admin")
     assert (code, out) == (2, "")
     assert err == (
@@ -84,12 +86,12 @@ def test_a_refusal_is_one_line_and_changes_nothing(db: Database, statusflow) -> 
     code, _, err = statusflow("ann", "user", "deactivate", "ann")
     assert code == 2 and "ann is the last active admin" in err
     code, _, err = statusflow("ann", "user", "passwd", "ben", stdin="")
-    assert code == 2 and "--password-stdin" in err
+    assert code == 2 and "pass it on standard input" in err
 
 
 def test_audit_prints_a_table_and_filters(db: Database, statusflow) -> None:
-    users.add_user(db, "ann", display_name="Ann", roles=["admin"], actor="ann")
-    users.add_user(db, "ben", display_name="Ben", roles=["operator"], actor="ann")
+    member(db, "ann", "admin", actor="ann")
+    member(db, "ben", "operator", actor="ann")
     users.set_roles(db, "ben", ["designer"], actor="ann")
     code, out, _ = statusflow("ann", "audit", "--action", "user.roles")
     assert code == 0
@@ -105,7 +107,7 @@ def test_audit_prints_a_table_and_filters(db: Database, statusflow) -> None:
 
 
 def test_audit_exports_csv(db: Database, statusflow, tmp_path: Path) -> None:
-    users.add_user(db, "ann", display_name="Ann", roles=["admin"], actor="ann")
+    member(db, "ann", "admin", actor="ann")
     target = tmp_path / "audit.csv"
     code, out, _ = statusflow("ann", "audit", "--csv", str(target))
     assert (code, out) == (0, f"Wrote 1 audit entry to {target}.\n")

@@ -17,6 +17,7 @@ from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import audit_log, users
+from engine.governance.sign_in import authenticate
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries
 from engine.storage.tables import users as users_table
@@ -239,13 +240,13 @@ def test_an_old_hash_still_verifies_and_is_upgraded_at_the_next_sign_in(db: Data
     old = with_old_hash(db)
     assert users.verify_password(SECRET, old)
 
-    assert users.authenticate(db, "ben", SECRET).username == "ben"
+    assert authenticate(db, "ben", SECRET).username == "ben"
 
     upgraded = stored_hash(db, "ben")
     assert upgraded != old
     assert upgraded.split("$")[:4] == ["scrypt", str(2**17), "8", "1"]
     assert users.verify_password(SECRET, upgraded)
-    assert users.authenticate(db, "ben", SECRET).username == "ben"
+    assert authenticate(db, "ben", SECRET).username == "ben"
     assert stored_hash(db, "ben") == upgraded  # a current hash is left as it is
 
 
@@ -253,7 +254,7 @@ def test_a_wrong_password_upgrades_nothing(db: Database) -> None:
     old = with_old_hash(db)
 
     with pytest.raises(StatusFlowError, match=r"^Wrong user name or password\.$"):
-        users.authenticate(db, "ben", "wrong password")
+        authenticate(db, "ben", "wrong password")
 
     assert stored_hash(db, "ben") == old
 
@@ -263,6 +264,6 @@ def test_a_deactivated_account_with_an_old_hash_is_not_upgraded(db: Database) ->
     users.deactivate(db, "ben", actor="ann")
 
     with pytest.raises(StatusFlowError, match=r"^Wrong user name or password\.$"):
-        users.authenticate(db, "ben", SECRET)
+        authenticate(db, "ben", SECRET)
 
     assert stored_hash(db, "ben") == old

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.errors import StatusFlowError
 from engine.governance import audit_log, users
 from engine.governance.permissions import PermissionDenied
+from engine.governance.sign_in import authenticate
 from engine.storage.database import Database
 from engine.storage.tables import users as users_table
 from tests.password_cost import fast_password_hashing
@@ -45,8 +46,8 @@ def test_passwords_are_salted_scrypt_and_verify(db: Database) -> None:
     assert ben.split("$")[:4] == ["scrypt", "131072", "8", "1"]  # OWASP: N=2^17, r=8, p=1
     assert ben != cai and ben.split("$")[4] != cai.split("$")[4]
     assert SECRET not in ben
-    assert users.authenticate(db, "ben", SECRET).username == "ben"
-    assert users.authenticate(db, " Ben ", SECRET).roles == ("designer",)
+    assert authenticate(db, "ben", SECRET).username == "ben"
+    assert authenticate(db, " Ben ", SECRET).roles == ("designer",)
 
 
 @pytest.mark.usefixtures("fast_hashing")
@@ -59,7 +60,7 @@ def test_every_failed_sign_in_says_the_same_sentence(db: Database, name, passwor
     admin(db)
     users.add_user(db, "ben", display_name="Ben", password=SECRET, roles=["operator"], actor="ann")
     with pytest.raises(StatusFlowError, match=r"^Wrong user name or password\.$"):
-        users.authenticate(db, name, password)
+        authenticate(db, name, password)
 
 
 @pytest.mark.usefixtures("fast_hashing")
@@ -68,9 +69,9 @@ def test_a_deactivated_user_can_no_longer_sign_in(db: Database) -> None:
     users.add_user(db, "ben", display_name="Ben", password=SECRET, roles=["operator"], actor="ann")
     users.deactivate(db, "ben", actor="ann")
     with pytest.raises(StatusFlowError, match="Wrong user name or password"):
-        users.authenticate(db, "ben", SECRET)
+        authenticate(db, "ben", SECRET)
     users.reactivate(db, "ben", actor="ann")
-    assert users.authenticate(db, "ben", SECRET).is_active
+    assert authenticate(db, "ben", SECRET).is_active
 
 
 @pytest.mark.parametrize(

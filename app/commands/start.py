@@ -55,5 +55,6 @@ def start(ctx: Context, _args: argparse.Namespace) -> int:
         )
     from designer.app import run  # Qt loads only when the designer opens
 
-    outbox = data_dir() / "outbox.jsonl" if ctx.choice.embedded else None
-    return run(db, ctx.actor, secrets=ctx.secrets, outbox_path=outbox)
+    if not ctx.choice.embedded:  # a shared database: the designer's own sign-in asks
+        return run(db, "", secrets=ctx.secrets, outbox_path=None)
+    return run(db, ctx.actor, secrets=ctx.secrets, outbox_path=data_dir() / "outbox.jsonl")

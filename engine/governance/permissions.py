@@ -65,6 +65,20 @@ DOING: dict[str, str] = {
 }
 
 
+def matrix_markdown() -> str:
+    """The permission matrix as the table in ``docs/permissions.md`` (a test keeps the
+    page equal to this, so the documentation cannot drift from the rule)."""
+    roles = ("designer", "publisher", "operator", ADMIN)
+    lines = [
+        "| action | " + " | ".join(roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for action, allowed_roles in PERMISSIONS.items():
+        cells = ["yes" if role == ADMIN or role in allowed_roles else "" for role in roles]
+        lines.append(f"| {DOING[action]} (`{action}`) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 class PermissionDenied(StatusFlowError):
     """The actor may not do what they tried; the message says who may."""
 

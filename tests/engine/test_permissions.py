@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from engine.governance import permissions, users
@@ -92,3 +94,9 @@ def test_roles_of_reads_the_account_whatever_the_case(team: Database) -> None:
 def test_every_action_is_worded_and_names_known_roles() -> None:
     assert set(permissions.DOING) == set(PERMISSIONS)
     assert {role for roles in PERMISSIONS.values() for role in roles} <= set(ROLES)
+
+
+def test_the_permissions_page_shows_the_matrix_the_services_enforce() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert permissions.matrix_markdown() in page
+    assert "| starting a run by hand (`runs.start`) |  | yes |  | yes |" in page

@@ -213,6 +213,7 @@ def test_only_the_owner_at_the_current_attempt_may_finish_renew_or_reschedule(
     assert item(db, held.id).lease_expires_at == clock.now() + LEASE
     with db.read() as conn:
         assert leases.expired(conn, clock.now() + LEASE - timedelta(seconds=1)) == []
+        assert leases.expired(conn, clock.now() + LEASE) == []  # held up to its last moment
     clock.advance(LATER)
     with db.write() as conn:  # it ran out: handed back, and this engine claims it again
         [expired] = leases.expired(conn, clock.now())
@@ -245,6 +246,11 @@ def test_only_the_owner_at_the_current_attempt_may_finish_renew_or_reschedule(
         assert (row.state, row.lease_owner, row.completed_at) == ("done", None, clock.now())
     followers = claim(db, stranger, clock.now())  # both records are free again
     assert sorted(c.id for c in followers) == [next_id, last_id]
+    with db.write() as conn:  # a graceful stop hands back every item it holds
+        assert leases.release(conn, followers, stranger) == 2
+    for item_id in (next_id, last_id):
+        row = item(db, item_id)
+        assert (row.state, row.lease_owner, row.attempt) == ("pending", None, 0)
 
 
 # -- 3. one item per record at a time ---------------------------------------------------
@@ -274,6 +280,18 @@ def test_a_record_with_a_claimed_item_gives_no_second_item_to_anyone(
         assert leases.complete(conn, a, engine_a, clock.now())
     [next_one] = claim(db, engine_b, clock.now())
     assert next_one.id == by_record[first_record][1]
+
+
+def test_a_batch_is_filled_with_other_records_not_cut_short_by_a_records_second_item(
+    db: Database, clock: ManualClock
+) -> None:
+    """Items of one record fall due together (parallel branches); a batch of two must
+    not stop at the first record's two items. SQLite looks further ahead than the
+    batch; PostgreSQL locks only the rows it may claim, so its batch may come up short
+    (the next round takes the rest), but never holds a record twice."""
+    first, second = two_notes_per_record(db, clock, range(1, 3))
+    batch = claim(db, new_id(), clock.now(), limit=2)
+    assert [c.record_lock for c in batch] == ([first] if db.is_postgresql else [first, second])
 
 
 @pytest.mark.postgres
@@ -486,3 +504,38 @@ def test_a_take_over_keeps_the_payload_and_counts_the_attempt(
     assert waits[0].startswith("Waiting 1 hour") and waits[1:] == ["Waited 1 hour."]
     assert attempts(db, wait.id) == [("wait", 1), ("retry", 1), ("wait", 2)]
     assert run_states(db) == [("9", "succeeded")]
+
+
+# -- 6. when the engine wakes next -------------------------------------------------------
+
+
+def test_an_idle_engine_wakes_when_the_next_pending_item_falls_due(
+    db: Database, clock: ManualClock
+) -> None:
+    """An idle engine sleeps until its next item falls due: the earliest one (a later
+    one would fire the first wait late), strictly after now (an item due now is work,
+    not a reason to sleep), and only pending ones (an item another engine holds is not
+    this engine's to wake for)."""
+    shop(db, clock)
+    g = Builder("Wait one hour and two hours")
+    start = g.node("trigger.status_entered", codes=["SHP"])
+    g.link(start, g.node("wait.duration", duration={"amount": 1, "unit": "hours"}))
+    g.link(start, g.node("wait.duration", duration={"amount": 2, "unit": "hours"}))
+    publish(db, g.document(), clock)
+    worker = engine(db, clock)
+    move(db, 6, "SHP")
+    worker.run_until_idle()
+    begun = clock.now()
+    assert worker.next_due() == begun + timedelta(hours=1)
+
+    clock.advance(timedelta(hours=1))  # the first wait is due now: the next is later
+    assert worker.next_due() == begun + timedelta(hours=2)
+    [held] = claim(db, new_id(), clock.now())  # another engine holds the first wait
+    clock.set(begun)
+    assert worker.next_due() == begun + timedelta(hours=2)
+
+    clock.set(begun + timedelta(hours=2))  # the holder died; both waits end
+    worker.run_until_idle()
+    assert worker.next_due() is None
+    assert item(db, held.id).state == "done"
+    assert run_states(db) == [("6", "succeeded")]

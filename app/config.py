@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 
 from engine.errors import ConfigError, SecretStoreError
 from engine.secrets import SecretStore
-from engine.storage.database import database_secret_name, parse_url
+from engine.services.database import database_secret_name, parse_url
 
 APP_NAME = "StatusFlow"
 ENV_URL = "STATUSFLOW_DATABASE_URL"

@@ -15,9 +15,8 @@ from app.config import DatabaseChoice, choose_database, with_keyring_password
 from engine.errors import StatusFlowError
 from engine.secrets import SecretStore
 from engine.services import session
+from engine.services.database import Database, schema
 from engine.settings import organisation_zone
-from engine.storage import schema
-from engine.storage.database import Database
 
 PASSWORD_ENV = "STATUSFLOW_PASSWORD"
 
@@ -67,6 +66,14 @@ class Context:
         local = getpass.getuser()
         login = session.login_name(self.claimed or local)
         db = self.database()
+        person = session.database_person(db)
+        if person is not None:  # the database checked this login's password
+            if self.claimed and login != person:
+                raise StatusFlowError(
+                    f"This database connection is {person}'s own login, so you act as "
+                    f"{person}; to act as {login}, connect with {login}'s login."
+                )
+            return person
         if not session.needs_password(db, login, local_user=local):
             return login
         password = os.environ.get(PASSWORD_ENV) or self._saved_password(login)

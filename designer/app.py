@@ -16,10 +16,9 @@ from designer.main_window import MainWindow
 from designer.session import Session
 from designer.sign_in import sign_in
 from engine.outbox import LoopbackOutbox, ensure_demo_profile
-from engine.runtime.engine import Engine
-from engine.runtime.scheduler import EngineRunner
 from engine.secrets import SecretStore
-from engine.storage.database import Database
+from engine.services.database import Database
+from engine.services.engines import Engine, EngineRunner
 
 
 def application() -> QApplication:

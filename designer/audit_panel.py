@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from designer.tables import fill_table, make_table, save_csv
 from designer.times import day_start, when
 from designer.worker import Worker, show_failure
-from engine.governance import audit_log
-from engine.storage.database import Database
+from engine.services import audit
+from engine.services.database import Database
 
 EVERYONE = "Everyone"
 ACTION_GROUPS = (  # (words, action prefix); None shows everything
@@ -89,14 +89,14 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def object_text(entry: audit_log.AuditEntry, full: bool = False) -> str:
+def object_text(entry: audit.AuditEntry, full: bool = False) -> str:
     """ "Version", "Task 12": long generated ids only where there is room (details)."""
     words = OBJECT_WORDS.get(entry.object_type, entry.object_type)
     shown = entry.object_id and (full or len(entry.object_id) <= 20)
     return f"{words} {entry.object_id}" if shown else words
 
 
-def details_text(entry: audit_log.AuditEntry) -> str:
+def details_text(entry: audit.AuditEntry) -> str:
     """What the details pane shows for one entry."""
     what = ACTION_WORDS.get(entry.action, entry.action)
     return (
@@ -109,10 +109,10 @@ def details_text(entry: audit_log.AuditEntry) -> str:
 class AuditPanel(QWidget):
     """Filters over a table of audit entries, newest first, and one entry's details."""
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, actor: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
-        self.entries: list[audit_log.AuditEntry] = []
+        self.db, self.actor = db, actor
+        self.entries: list[audit.AuditEntry] = []
         self.worker = Worker(self)
         self.who = self._combo([(EVERYONE, None)])
         self.what = self._combo(ACTION_GROUPS)
@@ -173,7 +173,7 @@ class AuditPanel(QWidget):
         layout.addWidget(split)
 
     def filters(self) -> dict[str, Any]:
-        """The chosen filters as :func:`audit_log.query` takes them."""
+        """The chosen filters as :func:`audit.query` takes them."""
         return {
             "actor": self.who.currentData(),
             "action": self.what.currentData(),
@@ -186,13 +186,13 @@ class AuditPanel(QWidget):
         """Read the entries the filters choose, and everyone the Who list may offer."""
         chosen = self.filters()
 
-        def load() -> tuple[list[audit_log.AuditEntry], list[audit_log.Actor]]:
-            with self.db.read() as conn:
-                return audit_log.query(conn, **chosen), audit_log.actors(conn)
+        self.worker.run(
+            lambda: audit.audit_page(self.db, self.actor, **chosen),
+            self._show,
+            lambda exc: show_failure(self, "Audit not read", exc),
+        )
 
-        self.worker.run(load, self._show, lambda exc: show_failure(self, "Audit not read", exc))
-
-    def _show(self, found: tuple[list[audit_log.AuditEntry], list[audit_log.Actor]]) -> None:
+    def _show(self, found: tuple[list[audit.AuditEntry], list[audit.Actor]]) -> None:
         entries, actors = found
         self.entries = entries
         self._offer_people(actors)
@@ -213,7 +213,7 @@ class AuditPanel(QWidget):
         )
         self.count.setText(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}{more}.")
 
-    def _offer_people(self, actors: list[audit_log.Actor]) -> None:
+    def _offer_people(self, actors: list[audit.Actor]) -> None:
         """Offer every account and every other name in the trail, keeping the choice
         (nobody leaves the list: accounts are deactivated, never removed)."""
         known = {self.who.itemData(i) for i in range(1, self.who.count())}
@@ -238,6 +238,6 @@ class AuditPanel(QWidget):
 
     def export_csv(self) -> None:
         entries = self.entries
-        path = save_csv(self, "audit.csv", lambda file: audit_log.to_csv(entries, file))
+        path = save_csv(self, "audit.csv", lambda file: audit.to_csv(entries, file))
         if path is not None:
             self.count.setText(f"Saved {len(entries)} entries to {path}.")

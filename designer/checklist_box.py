@@ -1,7 +1,7 @@
 """The documents an approver checks, one tick box each, with who ticked it and when.
 
 The box only shows and reports clicks; the inbox saves each tick through
-``engine.tasks.tick_document``, so a tick survives a refresh and every inbox sees it.
+``engine.runtime.tasks.tick_document``, so a tick survives a refresh and every inbox sees it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QLabel, QWidget
 
 from designer.times import when
-from engine.tasks import Tick
+from engine.services.inbox import Tick
 
 TITLE = "Documents to check (ticks are saved for everyone working this task)"
 

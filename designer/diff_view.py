@@ -20,18 +20,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Connection, select
 
 from designer.canvas import Canvas
 from designer.document import GraphDocument
 from designer.node_classes import COLOURS
 from designer.worker import Worker, show_failure
-from engine.governance.diff import GraphDiff, version_diff
 from engine.graph.model import Graph
 from engine.nodes import catalogue
-from engine.services.review import VersionInfo
-from engine.storage.database import Database
-from engine.storage.tables import graph_versions
+from engine.services.database import Database
+from engine.services.review import GraphDiff, VersionInfo, compare, read_version_graph
 
 ADDED_COLOUR = (67, 160, 71)
 CHANGED_COLOUR = (230, 140, 0)
@@ -130,7 +127,7 @@ class ComparePane(QWidget):
     def compare(self, old: VersionInfo, new: VersionInfo) -> None:
         """Work out the changes from ``old`` to ``new`` off the GUI thread, then show them."""
         self.worker.run(
-            lambda: _diff(self.db, new.graph_id, old.label, new.label),
+            lambda: compare(self.db, new.graph_id, old.label, new.label),
             lambda diff: self.show_diff(diff, old.label, new),
             lambda exc: show_failure(self, "Cannot compare", exc),
         )
@@ -172,7 +169,7 @@ class ComparePane(QWidget):
         ):
             return
         self.worker.run(
-            lambda: _read_version(self.db, newer.id),
+            lambda: read_version_graph(self.db, newer.id),
             lambda graph: self._view(view.canvas.document, graph, newer.label),
             lambda exc: show_failure(self, "Cannot show the version", exc),
         )
@@ -209,24 +206,6 @@ def warn_unsaved(parent: QWidget, document: GraphDocument, because: str) -> bool
         "Save the draft (or undo the changes), then try again.",
     )
     return True
-
-
-def version_graph(conn: Connection, version_id: str) -> Graph:
-    """The graph exactly as it was frozen in a version."""
-    document = conn.execute(
-        select(graph_versions.c.document).where(graph_versions.c.id == version_id)
-    ).scalar_one()
-    return Graph.from_document(document)
-
-
-def _read_version(db: Database, version_id: str) -> Graph:
-    with db.read() as conn:
-        return version_graph(conn, version_id)
-
-
-def _diff(db: Database, graph_id: str, old: str, new: str) -> GraphDiff:
-    with db.read() as conn:
-        return version_diff(conn, graph_id, old, new)
 
 
 def _item(line: str) -> QListWidgetItem:

@@ -22,9 +22,8 @@ from designer.worker import Worker, show_failure
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
 from engine.reports import error_words
-from engine.runtime.scheduler import EngineRunner
-from engine.runtime.status import EngineInfo, EngineStatus, engine_status
-from engine.storage.database import Database
+from engine.services.database import Database
+from engine.services.engines import EngineInfo, EngineRunner, EngineStatus, engine_status
 
 REFRESH_MS = 5000
 ENGINE_COLUMNS = ("State", "Computer", "Process", "Started", "Last heard from")

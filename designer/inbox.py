@@ -4,8 +4,8 @@ A run that needs a person parks until someone decides, so the inbox makes waitin
 work obvious: tasks grouped by kind, overdue ones marked red, and beside the chosen
 task everything needed to act without looking elsewhere (instructions, documents to
 check, what failed and why, the record's fields). Each button calls
-``engine.tasks.decide`` off the GUI thread and says in words what happens next; each
-document ticked is saved at once through ``engine.tasks.tick_document``. Approving
+``engine.runtime.tasks.decide`` off the GUI thread and says in words what happens next; each
+document ticked is saved at once through ``engine.runtime.tasks.tick_document``. Approving
 with documents unticked asks why, and the approval records which were missing and the
 reason given (the task service refuses it without one, as it refuses a rejection
 without a comment; the checks here only save a round trip).
@@ -45,6 +45,7 @@ from designer.times import when
 from designer.worker import Worker, show_failure
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.nodes import catalogue
+from engine.services.database import Database
 from engine.services.inbox import (
     ACCEPTED,
     DECISIONS,
@@ -54,7 +55,6 @@ from engine.services.inbox import (
     load_inbox,
     tick_document,
 )
-from engine.storage.database import Database
 
 REFRESH_MS = 10_000
 TASK_ROLE = Qt.ItemDataRole.UserRole

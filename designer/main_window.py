@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from designer.audit_panel import AuditPanel
 from designer.canvas import Canvas
-from designer.diff_view import version_graph
 from designer.document import GraphDocument
 from designer.engine_panel import EnginePanel
 from designer.gallery import GalleryDialog, Start
@@ -50,9 +49,9 @@ from engine.graph.model import Graph, dumps, loads
 from engine.graph.validation import Problem
 from engine.nodes.spec import SummaryContext
 from engine.outbox import LoopbackOutbox
-from engine.runtime.engine import Engine
-from engine.runtime.scheduler import EngineRunner
-from engine.storage.types import new_id
+from engine.services import review
+from engine.services.database import new_id
+from engine.services.engines import Engine, EngineRunner
 
 
 def blank_graph(source: str | None) -> Graph:
@@ -113,7 +112,7 @@ class MainWindow(QMainWindow):
         problems_dock.raise_()
         self._sized_docks = (steps_dock, settings_dock, problems_dock)
         self.reports = ReportsPanel(session.db, parent=self)
-        self.audit = AuditPanel(session.db, parent=self)
+        self.audit = AuditPanel(session.db, session.actor, parent=self)
         self.engine_status = EnginePanel(
             session.db,
             runner=runner,
@@ -420,9 +419,7 @@ class MainWindow(QMainWindow):
         """Open the version a run executed, read-only, with the path it took marked."""
         if not self._confirm_discard():
             return
-        with self.session.db.read() as conn:
-            graph = version_graph(conn, version_id)
-        self.document.load(graph)
+        self.document.load(review.read_version_graph(self.session.db, version_id))
         self._viewing_version("(the version this run used)")
         self.canvas.mark({}, highlighted=set(node_ids))
 

@@ -4,7 +4,7 @@ In the embedded demo there is no host application, so this panel plays it: it wr
 the business table directly (no run id), the database trigger records the change, and
 the engine reacts like it would to the real host. The list is read by
 :func:`engine.sources.record_list.load_records`; changes go through
-:mod:`engine.sources.record_edits`, which checks the person may change records and
+:mod:`engine.services.record_edits`, which checks the person may change records and
 audits each change. The widget only calls them through the :class:`Worker` and shows
 what came back; someone who may not change records sees the list read-only.
 """
@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.worker import Worker
 from engine.errors import StatusFlowError
-from engine.sources import record_edits, registry
+from engine.services import record_edits
+from engine.services.database import Database
+from engine.sources import registry
 from engine.sources.record_list import SHOWN, RecordList, load_records
-from engine.storage.database import Database
 
 REFRESH_MS = 5000  # the engine may change records too: show it without a click
 KEY_ROLE = Qt.ItemDataRole.UserRole

@@ -37,7 +37,7 @@ from designer.worker import Worker, show_failure
 from engine import reports
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.report_period import ReportData, load_report
-from engine.storage.database import Database
+from engine.services.database import Database
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 TABS = (

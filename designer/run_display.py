@@ -16,7 +16,7 @@ from designer.palette import node_icon, svg_icon
 from designer.problems import ERROR_COLOUR, OK_COLOUR, WARNING_COLOUR
 from designer.times import when_exact
 from engine.nodes import catalogue
-from engine.runtime.timeline import RunSummary, StepLine
+from engine.services.runs import RunSummary, StepLine
 
 GREY = (97, 97, 97)
 STATE_COLOURS: dict[str, tuple[int, int, int]] = {

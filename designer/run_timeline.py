@@ -35,9 +35,8 @@ from designer.run_display import (
 )
 from designer.times import clock_or_date, zone_note
 from designer.worker import Worker
-from engine.runtime.run_search import RecordTimeline, load_timeline
-from engine.runtime.timeline import RunSummary, StepLine, with_attempts
-from engine.storage.database import Database
+from engine.services.database import Database
+from engine.services.runs import RecordTimeline, RunSummary, StepLine, load_timeline, with_attempts
 
 WATCH_AFTER_CHANGE_S = 15.0
 REFRESH_MS = 2000
@@ -52,9 +51,11 @@ class TimelineView(QWidget):
     runs_added = Signal()  # a run of the record started since it was last shown
     failed = Signal(object)  # the exception that kept the timeline from being read
 
-    def __init__(self, db: Database, worker: Worker, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, actor: str, worker: Worker, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.db, self.worker = db, worker
+        self.db, self.actor, self.worker = db, actor, worker
         self.shown: RecordTimeline | None = None
         self._pick_run: str | None = None
         self._watch_until = 0.0  # after watch(): keep looking for a run to start
@@ -90,7 +91,9 @@ class TimelineView(QWidget):
     def load(self, source: str, key: str, run_id: str | None = None) -> None:
         """Read the record's timeline (off the GUI thread); then choose ``run_id``'s heading."""
         self._pick_run = run_id
-        self.worker.run(lambda: load_timeline(self.db, source, key), self._show, self.failed.emit)
+        self.worker.run(
+            lambda: load_timeline(self.db, self.actor, source, key), self._show, self.failed.emit
+        )
 
     def watch(self, source: str, key: str) -> None:
         """Load a record whose status may just have changed: look again until a run shows."""
@@ -101,7 +104,9 @@ class TimelineView(QWidget):
         if self.shown is not None and not self.worker.busy:
             shown = self.shown
             self.worker.run(
-                lambda: load_timeline(self.db, shown.source, shown.key), self._show, self._stop
+                lambda: load_timeline(self.db, self.actor, shown.source, shown.key),
+                self._show,
+                self._stop,
             )
 
     def _stop(self, exc: Exception) -> None:

@@ -35,9 +35,15 @@ from designer.tables import make_table
 from designer.times import clock_or_date, day_start
 from designer.worker import Worker, show_failure
 from engine.graphs import list_graphs
-from engine.runtime.run_search import FoundRun, RecordTimeline, RunQuery, search_runs
-from engine.runtime.timeline import STATE_WORDS, RunSummary
-from engine.storage.database import Database
+from engine.services.database import Database
+from engine.services.runs import (
+    STATE_WORDS,
+    FoundRun,
+    RecordTimeline,
+    RunQuery,
+    RunSummary,
+    search_runs,
+)
 
 COLUMNS = ("Started", "Automation", "Record", "Outcome")
 NO_RESULTS = (
@@ -56,7 +62,7 @@ class RunsPanel(QWidget):
         self.db, self.actor = db, actor
         self.worker = Worker(self)
         self._found: list[FoundRun] = []
-        self.timeline_view = TimelineView(db, self.worker)
+        self.timeline_view = TimelineView(db, actor, self.worker)
         self.timeline_view.show_path.connect(self.show_path)
         self.timeline_view.runs_added.connect(self.search)  # list the new run too
         self.timeline_view.timeline_read.connect(self._update_outcomes)
@@ -115,7 +121,9 @@ class RunsPanel(QWidget):
     def search(self) -> None:
         query = self.query()
         self.note.setText("Searching…")
-        self.worker.run(lambda: search_runs(self.db, query), self._show_found, self._failed)
+        self.worker.run(
+            lambda: search_runs(self.db, self.actor, query), self._show_found, self._failed
+        )
 
     def _show_found(self, found: list[FoundRun]) -> None:
         self._found = found

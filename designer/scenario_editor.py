@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.governance.test_run import ScriptedChange
-from engine.governance.test_run_records import RecordChoices
+from engine.services.testing import RecordChoices, ScriptedChange
 
 UNITS = ("minutes", "hours", "days")
 

@@ -14,11 +14,11 @@ from engine import graphs
 from engine.graph.context import ValidationContext
 from engine.graph.model import Graph
 from engine.graphs import GraphSummary
-from engine.runtime.records import RecordStore
 from engine.secrets import SecretStore
+from engine.services import records
+from engine.services.database import Database
 from engine.settings import organisation_zone
 from engine.sources import registry
-from engine.storage.database import Database
 
 
 @dataclass
@@ -28,7 +28,6 @@ class Session:
     db: Database
     actor: str
     secrets: SecretStore = field(default_factory=SecretStore)
-    records: RecordStore = field(default_factory=RecordStore)
 
     def time_zone(self) -> tzinfo:
         with self.db.read() as conn:
@@ -56,9 +55,4 @@ class Session:
 
     def sample_record(self, source: str | None) -> dict[str, Any] | None:
         """One record of the source, for previews (the lowest key)."""
-        if source is None:
-            return None
-        with self.db.read() as conn:
-            info = registry.get_source(conn, source)
-            keys = self.records.first_keys(conn, info, 1)
-            return self.records.read(conn, info, keys[0]) if keys else None
+        return None if source is None else records.sample_record(self.db, source)

@@ -39,6 +39,7 @@ from engine.actions.email import check_smtp
 from engine.actions.sms import check_sms_gateway
 from engine.errors import StatusFlowError
 from engine.secrets import NO_BACKEND, SecretStore
+from engine.services.database import Database, describe, parse_url
 from engine.settings import (
     SmsGateway,
     SmtpProfile,
@@ -51,7 +52,6 @@ from engine.settings import (
     validate_sms_gateway,
     validate_smtp_profile,
 )
-from engine.storage.database import Database, describe, parse_url
 from engine.time_zone import TIME_ZONE, machine_zone_name, moment_text, zone_named, zone_names
 
 log = logging.getLogger(__name__)

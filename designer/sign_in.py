@@ -32,7 +32,7 @@ from designer.worker import Worker
 from engine.errors import DatabaseError, SecretStoreError, StatusFlowError
 from engine.secrets import SecretStore
 from engine.services import session
-from engine.storage.database import Database, describe
+from engine.services.database import Database, describe
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,12 @@ def sign_in(
     """The signed-in username, silently when a remembered password works; None if cancelled.
 
     The silent check runs before any window is open, so it waits with a busy cursor.
+    Connected with a person's own PostgreSQL login, the database already knows who it
+    is: no dialog.
     """
+    person = session.database_person(db)
+    if person is not None:
+        return person
     settings = settings if settings is not None else QSettings()
     last = str(settings.value(f"{LAST_USER_KEY}/{host_of(db)}", "") or "")
     user, message = _remembered(db, secrets, last) if last else (None, "")

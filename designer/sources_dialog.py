@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 from designer.problems import ERROR_COLOUR, OK_COLOUR
 from designer.worker import INTERNAL_ERROR, Worker
 from engine.errors import StatusFlowError
+from engine.services.database import Database
 from engine.sources import browse, hosts, readiness, registry
-from engine.storage.database import Database
 
 NO_LABELS = "No labels"
 COMPARE_ALL = "no column: compare every row"

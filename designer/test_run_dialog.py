@@ -37,14 +37,15 @@ from designer.scenario_editor import ChangesTable
 from designer.test_run_result import ResultView
 from designer.worker import Worker
 from engine.errors import StatusFlowError
-from engine.governance.test_run import TestRunResult, simulate
-from engine.governance.test_run_records import (
+from engine.services.database import Database
+from engine.services.testing import (
     PASTE_HINT,
     RecordChoices,
+    TestRunResult,
     parse_record,
     record_choices,
+    simulate,
 )
-from engine.storage.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.problems import ERROR_COLOUR, OK_COLOUR, WARNING_COLOUR
-from engine.governance.test_run import TestRunResult
+from engine.services.testing import TestRunResult
 
 BUSY_TEXT = "Playing the automation on a simulated clock…"
 NOTHING_SENT = "Nothing was sent and no record was changed."

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from designer.ask_dialog import ask
-from engine.governance import versions
+from engine.services import review as versions
 
 
 def submit_note(parent: QWidget, graph_name: str) -> tuple[str, bool] | None:

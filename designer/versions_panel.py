@@ -30,8 +30,8 @@ from designer.diff_view import ComparePane, warn_unsaved
 from designer.version_table import VersionTable
 from designer.worker import Worker, show_failure
 from engine.services import review as versions
+from engine.services.database import Database
 from engine.services.review import LoopRefused, ReviewState, VersionRow, load_review_state
-from engine.storage.database import Database
 
 
 class VersionsPanel(QWidget):

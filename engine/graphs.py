@@ -15,11 +15,11 @@ from sqlalchemy import Connection, insert, select, update
 from engine import analytics, audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import require
 from engine.graph.context import ValidationContext
 from engine.graph.model import Graph
 from engine.graph.validation import Problem, validate
 from engine.nodes import catalogue
+from engine.permissions import require
 from engine.sources.hosts import hosts
 from engine.sources.introspection import label_names
 from engine.sources.registry import get_source

@@ -22,7 +22,7 @@ from engine import audit
 from engine.actions.email import SECURITY_WORDS, looks_like_address
 from engine.actions.errors import config_error
 from engine.errors import ConfigError
-from engine.governance.permissions import require
+from engine.permissions import require
 from engine.storage.database import Database
 from engine.storage.tables import settings
 from engine.time_zone import TIME_ZONE, zone_named

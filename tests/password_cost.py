@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engine.governance import users
+from engine.governance import passwords
 
 FAST_SCRYPT_N = 2**10
 
 
 @contextmanager
 def fast_password_hashing() -> Iterator[None]:
-    """New hashes at N=2^10 for the duration (``users.TEST_ONLY_SCRYPT_N``)."""
-    users.TEST_ONLY_SCRYPT_N = FAST_SCRYPT_N
+    """New hashes at N=2^10 for the duration (``passwords.TEST_ONLY_SCRYPT_N``)."""
+    passwords.TEST_ONLY_SCRYPT_N = FAST_SCRYPT_N
     try:
         yield
     finally:
-        users.TEST_ONLY_SCRYPT_N = None
+        passwords.TEST_ONLY_SCRYPT_N = None

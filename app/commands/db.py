@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from app.context import Context
+from engine.errors import StatusFlowError
+from engine.services.database import describe, roles_sql, schema
+from engine.services.database import install_roles as install
 from engine.sources import registry
-from engine.storage import schema
-from engine.storage.database import describe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     db_sub.add_parser("info", help="show which database is used and its schema").set_defaults(
         func=info
     )
+    roles = db_sub.add_parser(
+        "roles",
+        help="PostgreSQL: create the group roles that make the database enforce each "
+        "person's role (needs CREATEROLE)",
+    )
+    roles.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    roles.set_defaults(func=install_roles)
 
 
 def upgrade(ctx: Context, _args: argparse.Namespace) -> int:
@@ -43,4 +51,20 @@ def info(ctx: Context, _args: argparse.Namespace) -> int:
     print(f"Schema:   {revision or 'none yet'} (this program: {schema.head_revision()})")
     if db.schema is not None:
         print(f"Tables:   in the PostgreSQL schema {db.schema} (choose another with ?schema=NAME)")
+    return 0
+
+
+def install_roles(ctx: Context, args: argparse.Namespace) -> int:
+    db = ctx.database()
+    if args.sql:
+        if db.schema is None:
+            raise StatusFlowError("Database roles are for a shared PostgreSQL database.")
+        print(";\n".join(roles_sql(db.schema)) + ";")
+        return 0
+    install(db)
+    print(
+        "Created StatusFlow's group roles (statusflow_designer, statusflow_publisher, "
+        "statusflow_operator, statusflow_admin, statusflow_engine) and their grants. "
+        "'statusflow user add' now also creates each person's own login."
+    )
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from app.context import Context
 from engine import demo
-from engine.storage.database import describe
+from engine.services.database import describe
 
 
 def register(sub: argparse._SubParsersAction) -> None:

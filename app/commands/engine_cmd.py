@@ -7,9 +7,8 @@ import logging
 from datetime import timedelta
 
 from app.context import Context
-from engine.runtime.engine import Engine
-from engine.runtime.scheduler import EngineRunner
-from engine.storage.database import describe
+from engine.services.database import describe
+from engine.services.engines import Engine, EngineRunner
 
 
 def register(sub: argparse._SubParsersAction) -> None:

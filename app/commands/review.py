@@ -12,10 +12,10 @@ from datetime import tzinfo
 from pathlib import Path
 
 from app.context import Context
-from engine.governance.diff import version_diff
-from engine.governance.test_run import ScriptedChange, simulate
 from engine.graphs import find_graph
 from engine.services import review as versions
+from engine.services.review import version_diff
+from engine.services.testing import ScriptedChange, simulate
 from engine.time_zone import moment_text
 
 

@@ -15,10 +15,10 @@ from app.config import data_dir
 from app.context import Context
 from engine import demo
 from engine.errors import StatusFlowError
-from engine.governance.users import ensure_local_admin
+from engine.services.database import describe
+from engine.services.people import ensure_local_admin
 from engine.settings import set_setting
 from engine.sources import registry
-from engine.storage.database import describe
 from engine.time_zone import TIME_ZONE, machine_zone_name
 
 

@@ -13,8 +13,8 @@ import sys
 
 from app.context import Context
 from engine.errors import StatusFlowError
-from engine.governance import users
-from engine.storage.tables import ROLES
+from engine.services import people as users
+from engine.services.people import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from engine import audit
 from engine.analysis.loops import find_cycles
 from engine.errors import StatusFlowError
-from engine.governance.permissions import require
-from engine.governance.version_info import VersionInfo
-from engine.graph.model import Graph
-from engine.storage.tables import graph_versions
+from engine.governance.version_info import VersionInfo, version_graph
+from engine.permissions import require
 
 
 class LoopRefused(StatusFlowError):
@@ -40,10 +38,7 @@ def check_loops(
     """Refuse a version that closes a chain of graphs triggering each other, unless an
     admin overrides with a reason (audited). ``enabling`` names the graph when it is
     switched back on: its published version rejoins the others, so the same check holds."""
-    document = conn.execute(
-        select(graph_versions.c.document).where(graph_versions.c.id == version.id)
-    ).scalar_one()
-    cycles = find_cycles(conn, version.graph_id, Graph.from_document(document))
+    cycles = find_cycles(conn, version.graph_id, version_graph(conn, version.id))
     if not cycles:
         return
     chains = " Also: ".join(cycle.describe() for cycle in cycles[:3])

@@ -16,17 +16,15 @@ from sqlalchemy import func, select, update
 from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import login_name
-from engine.governance.users import (
-    WRONG_LOGIN,
-    UserInfo,
+from engine.governance.passwords import (
     cost,
     decoy_hash,
-    get_user,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from engine.governance.users import WRONG_LOGIN, UserInfo, get_user
+from engine.permissions import login_name
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries, users
 

@@ -40,10 +40,10 @@ from engine import graphs as graph_store
 from engine.clock import SYSTEM_CLOCK, Clock, ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import versions
-from engine.governance.permissions import require
 from engine.governance.versions import fingerprint
 from engine.graph.model import Graph
 from engine.graphs import find_graph
+from engine.permissions import require
 from engine.runtime.engine import Engine
 from engine.runtime.index import Entry
 from engine.runtime.runs import OUTCOME_WORDS

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from engine.errors import StatusFlowError
+from engine.graph.model import Graph
 from engine.storage.tables import graph_versions
 
 
@@ -67,3 +68,11 @@ def find_version(conn: Connection, graph_id: str, label: str) -> VersionInfo:
             return version
     known = ", ".join(v.label for v in list_versions(conn, graph_id)) or "none yet"
     raise StatusFlowError(f"There is no version {label}. Versions: {known}.")
+
+
+def version_graph(conn: Connection, version_id: str) -> Graph:
+    """The graph exactly as it was frozen in a version."""
+    document = conn.execute(
+        select(graph_versions.c.document).where(graph_versions.c.id == version_id)
+    ).scalar_one()
+    return Graph.from_document(document)

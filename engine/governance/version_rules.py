@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from engine.governance.permissions import refusal, same_person
 from engine.governance.version_info import VersionInfo
+from engine.permissions import refusal, same_person
 from engine.settings import FOUR_EYES_RELAXED, get_setting
 
 # The states each version action starts from.

@@ -19,12 +19,12 @@ from engine import analytics, audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
 from engine.governance.loop_guard import check_loops
-from engine.governance.permissions import require
 from engine.governance.version_info import VersionInfo, find_version, get_version
 from engine.governance.version_rules import version_refusal
 from engine.graph.model import Graph
 from engine.graph.validation import validate
 from engine.graphs import find_graph, validation_context
+from engine.permissions import require
 from engine.runtime.index import PUBLISHED_GENERATION
 from engine.runtime.runs import finish_run
 from engine.settings import get_setting, set_setting_in

@@ -34,9 +34,9 @@ from engine.runtime.leases import Claim, LeaseLost, complete, renew, reschedule
 from engine.runtime.preload import Preload
 from engine.runtime.runs import add_step, finish_run, get_run, jsonable, step_row
 from engine.runtime.services import Services
+from engine.runtime.tasks import create_task
 from engine.storage.database import Database, first_line
 from engine.storage.tables import work_items
-from engine.tasks import create_task
 from engine.time_zone import moment_text
 
 log = logging.getLogger("statusflow.engine")

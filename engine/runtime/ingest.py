@@ -29,10 +29,10 @@ from engine.runtime.index import Entry, Version
 from engine.runtime.journal import Journal
 from engine.runtime.runs import finish_run, insert_runs, run_row
 from engine.runtime.services import Services
+from engine.runtime.tasks import create_task
 from engine.settings import EngineLimits
 from engine.sources.registry import SourceInfo
 from engine.storage.tables import archived_records, runs, status_events, work_items
-from engine.tasks import create_task
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from engine import durations
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import require
 from engine.graphs import find_graph
+from engine.permissions import require
 from engine.runtime.index import Entry, Versions
 from engine.runtime.ingest import Ingest
 from engine.runtime.services import Services

@@ -1,7 +1,7 @@
 """The task inbox: what waits for a person, and deciding it.
 
 Who sees which task and who may decide it are answered here (the assignee, a member
-of the assigned role, or an admin: :func:`engine.governance.permissions.require_assignee`),
+of the assigned role, or an admin: :func:`engine.permissions.require_assignee`),
 so the designer's inbox and ``statusflow task`` show the same tasks and refuse alike.
 """
 
@@ -13,23 +13,24 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.governance.permissions import allowed, may_work_task, refusal, roles_of
+from engine.governance.task_assignment import reassign
+from engine.permissions import allowed, may_work_task, refusal, roles_of
 from engine.runtime.records import RecordStore
 from engine.runtime.run_search import describe_record
 from engine.runtime.runs import BLOCKING_TASKS, get_run
-from engine.sources.registry import SourceInfo, list_sources
-from engine.storage.database import Database
-from engine.task_assignment import reassign
-from engine.tasks import (
+from engine.runtime.tasks import (
     ACCEPTED,
     DECISIONS,
     KIND_WORDS,
     TaskInfo,
+    Tick,
     decide,
     get_task,
     list_tasks,
     tick_document,
 )
+from engine.sources.registry import SourceInfo, list_sources
+from engine.storage.database import Database
 
 __all__ = [
     "ACCEPTED",
@@ -38,6 +39,7 @@ __all__ = [
     "KIND_WORDS",
     "InboxTask",
     "TaskInfo",
+    "Tick",
     "decide",
     "load_inbox",
     "read_task",

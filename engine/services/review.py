@@ -13,12 +13,28 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from engine.governance.diff import GraphDiff, version_diff
 from engine.governance.loop_guard import LoopRefused
-from engine.governance.permissions import allowed
-from engine.governance.version_info import VersionInfo, find_version, get_version, list_versions
+from engine.governance.version_info import (
+    VersionInfo,
+    find_version,
+    get_version,
+    list_versions,
+    version_graph,
+)
 from engine.governance.version_rules import STARTS_FROM, version_refusal
-from engine.governance.versions import approve, publish, reject, rollback, set_enabled, submit
+from engine.governance.versions import (
+    RollbackReport,
+    approve,
+    publish,
+    reject,
+    rollback,
+    set_enabled,
+    submit,
+)
+from engine.graph.model import Graph
 from engine.graphs import GraphSummary, find_graph
+from engine.permissions import allowed
 from engine.settings import FOUR_EYES_RELAXED, get_setting
 from engine.storage.database import Database
 from engine.storage.tables import graph_versions
@@ -26,20 +42,26 @@ from engine.storage.tables import graph_versions
 __all__ = [
     "REVIEW_ACTIONS",
     "VERSION_ACTIONS",
+    "GraphDiff",
     "LoopRefused",
     "ReviewState",
+    "RollbackReport",
     "VersionInfo",
     "VersionRow",
     "approve",
+    "compare",
     "find_version",
     "get_version",
     "list_versions",
     "load_review_state",
     "publish",
+    "read_version_graph",
     "reject",
     "rollback",
     "set_enabled",
     "submit",
+    "version_diff",
+    "version_graph",
 ]
 
 VERSION_ACTIONS = tuple(STARTS_FROM)  # what can be done to one version
@@ -120,3 +142,15 @@ def load_review_state(db: Database, actor: str, graph_id: str) -> ReviewState:
         may = frozenset(action for action in REVIEW_ACTIONS if allowed(conn, actor, action))
         relaxed = bool(get_setting(conn, FOUR_EYES_RELAXED, False))
     return ReviewState(graph, rows, may, relaxed)
+
+
+def read_version_graph(db: Database, version_id: str) -> Graph:
+    """The graph exactly as a version froze it (to show it read-only)."""
+    with db.read() as conn:
+        return version_graph(conn, version_id)
+
+
+def compare(db: Database, graph_id: str, old: str, new: str) -> GraphDiff:
+    """What changed between two versions (labels, or "draft") of one graph."""
+    with db.read() as conn:
+        return version_diff(conn, graph_id, old, new)

@@ -6,21 +6,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.governance.permissions import require
-from engine.runtime import timeline
+from engine.permissions import require
+from engine.runtime import run_search, timeline
+from engine.runtime.run_search import FoundRun, RecordTimeline, RunQuery
 from engine.runtime.starts import start_manual
-from engine.runtime.timeline import RunSummary, StepLine, format_timeline, parse_record_ref
+from engine.runtime.timeline import (
+    STATE_WORDS,
+    RunSummary,
+    StepLine,
+    format_timeline,
+    parse_record_ref,
+    with_attempts,
+)
 from engine.storage.database import Database
 from engine.storage.tables import RUN_STATES
 
 __all__ = [
     "RUN_STATES",
+    "STATE_WORDS",
+    "FoundRun",
+    "RecordTimeline",
+    "RunQuery",
     "RunSummary",
+    "StepLine",
     "find_runs",
     "format_timeline",
+    "load_timeline",
     "parse_record_ref",
     "record_timeline",
+    "search_runs",
     "start_manual",
+    "with_attempts",
 ]
 
 
@@ -58,3 +74,17 @@ def find_runs(
             text=text,
             limit=limit,
         )
+
+
+def search_runs(db: Database, actor: str, query: RunQuery) -> list[FoundRun]:
+    """The designer's run search: record key or displayed fields, newest first."""
+    with db.read() as conn:
+        require(conn, actor, "runs.read")
+    return run_search.search_runs(db, query)
+
+
+def load_timeline(db: Database, actor: str, source: str, key: str) -> RecordTimeline:
+    """A record's runs with their steps, the record in words and each run's version."""
+    with db.read() as conn:
+        require(conn, actor, "runs.read")
+    return run_search.load_timeline(db, source, key)

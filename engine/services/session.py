@@ -1,5 +1,8 @@
 """Who is acting: when a person must give their password, and signing them in.
 
+On PostgreSQL with people's own logins (``statusflow db roles``), the database has
+already checked the password: the person is the connection's ``session_user``.
+
 On SQLite (the embedded, single-person default) the person logged in to this
 computer acts without a prompt, as the local administrator; everyone else, and
 everyone on a shared PostgreSQL database, signs in with their StatusFlow password.
@@ -11,12 +14,27 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.clock import SYSTEM_CLOCK, Clock
-from engine.governance.permissions import login_name
+from engine.governance import db_logins
 from engine.governance.sign_in import FAILURE_WINDOW, MAX_FAILURES, authenticate
+from engine.permissions import login_name
 from engine.storage.database import Database
 from engine.storage.tables import users
 
-__all__ = ["FAILURE_WINDOW", "MAX_FAILURES", "login_name", "needs_password", "sign_in"]
+__all__ = [
+    "FAILURE_WINDOW",
+    "MAX_FAILURES",
+    "database_person",
+    "login_name",
+    "needs_password",
+    "sign_in",
+]
+
+
+def database_person(db: Database) -> str | None:
+    """The person this connection's own PostgreSQL login is, when people connect with
+    logins of their own (``statusflow db roles``): who the database says they are."""
+    with db.read() as conn:
+        return db_logins.database_person(conn)
 
 
 def needs_password(db: Database, login: str, *, local_user: str) -> bool:

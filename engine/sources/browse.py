@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from engine.governance.permissions import require
+from engine.permissions import require
 from engine.sources.hosts import hosts
 from engine.sources.introspection import (
     business_tables,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from engine.errors import SourceError
-from engine.governance.permissions import require
+from engine.permissions import require
 from engine.sources import capture_table, mysql_grants, registry, triggers
 from engine.sources.hosts import hosts, is_mysql
 from engine.sources.introspection import quoted, split_name

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from engine import audit
 from engine.errors import SourceError
-from engine.governance.permissions import require
+from engine.permissions import require
 from engine.sources import polling, triggers
 from engine.sources.hosts import hosts, is_mysql, parse_host_url, shown
 from engine.sources.introspection import (

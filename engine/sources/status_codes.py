@@ -25,7 +25,7 @@ from sqlalchemy import table as table_clause
 
 from engine import audit
 from engine.errors import SourceError
-from engine.governance.permissions import require
+from engine.permissions import require
 from engine.settings import set_setting_in
 from engine.sources.hosts import hosts
 from engine.sources.introspection import check_columns, check_table, column_names, split_name

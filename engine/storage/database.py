@@ -176,12 +176,16 @@ INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE: the role lacks a grant
 def _refusals_in_words() -> Iterator[None]:
     """A missing grant becomes one sentence saying what to do, not a stack of SQL: on a
     customer's database it is the commonest thing to go wrong and an administrator fixes
-    it. (The transaction has rolled back by the time this sees the error.)"""
+    it. A person's role refused by the database's guards (migration 0005) already says
+    it in one sentence. (The transaction has rolled back by the time this sees the error.)"""
     try:
         yield
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
             raise
+        said = first_line(exc)
+        if not said.lower().startswith("permission denied"):  # a role guard's own sentence
+            raise DatabaseError(said) from exc
         raise DatabaseError(
             f"The database refused StatusFlow's role: {first_line(exc)}. An administrator "
             "grants what is missing ('statusflow source check NAME' lists what a record "

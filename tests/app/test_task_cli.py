@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import tasks as task_service
 from engine.clock import ManualClock
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from engine.storage.tables import runs as run_table
 from tests.app.conftest import Statusflow, member

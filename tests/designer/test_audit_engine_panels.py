@@ -43,7 +43,7 @@ def audit(qtbot: QtBot, db: Database) -> AuditPanel:
     clock = ManualClock(datetime.now(UTC) - timedelta(hours=1))
     shop(db, clock)
     publish(db, DELIVERED, clock)
-    panel = AuditPanel(db)
+    panel = AuditPanel(db, "root")  # the admin, once accounts exist
     qtbot.addWidget(panel)
     panel.resize(1100, 700)
     panel.show()

@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from designer.inbox import InboxPanel
 from designer.runs_panel import RunsPanel
-from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.governance import audit_log, users
+from engine.runtime import tasks as task_service
 from engine.runtime.engine import Engine
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from designer.problems import WARNING_COLOUR
 from designer.runs_panel import RunsPanel
 from engine import demo, graphs
-from engine import tasks as task_service
 from engine.clock import ManualClock
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from tests.designer.screens import save_screenshot
 from tests.designer.test_inbox import customer_of, failing_webhook

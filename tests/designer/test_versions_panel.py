@@ -16,7 +16,7 @@ from designer.diff_view import ADDED_COLOUR, CHANGED_COLOUR
 from designer.document import GraphDocument
 from designer.node_classes import COLOURS
 from designer.versions_panel import VersionsPanel
-from engine import demo, graphs
+from engine import demo, graphs, permissions
 from engine.governance import users, versions
 from engine.governance.test_run import simulate
 from engine.graph.model import PortRef, new_edge, new_node
@@ -391,3 +391,21 @@ def test_an_added_step_is_green_and_unsaved_edits_are_not_thrown_away(
     qtbot.mouseClick(panel.compare_pane.show_button, Qt.MouseButton.LeftButton)
     assert boxes and boxes[0][0] == "Save the draft first"
     assert document.graph == edited
+
+
+def test_the_buttons_follow_the_permission_matrix_not_a_rule_of_their_own(
+    qtbot: QtBot, db: Database, shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changing who may approve in the engine's matrix changes what the panel offers: the
+    panel draws its buttons from the review service's answer and restates nothing."""
+    versions.submit(db, shop, actor="root")
+    before = open_panel(qtbot, db, "ana", shop)
+    pick(qtbot, before, "V1.0")
+    assert before.approve_button.isHidden()
+
+    monkeypatch.setitem(permissions.PERMISSIONS, "graph.approve", ("designer", "publisher"))
+    after = open_panel(qtbot, db, "ana", shop)
+    pick(qtbot, after, "V1.0")
+
+    assert after.approve_button.isVisible() and after.approve_button.isEnabled()
+    assert after.reject_button.isHidden()  # rejecting still needs the publisher role

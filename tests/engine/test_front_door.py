@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import tasks as task_store
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import users
-from engine.governance.permissions import PermissionDenied
+from engine.permissions import PermissionDenied
+from engine.runtime import tasks as task_store
 from engine.services import audit, inbox, review, runs
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder

@@ -9,8 +9,8 @@ from engine import demo, graphs
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import users, versions
-from engine.governance.permissions import PermissionDenied
 from engine.governance.test_run import simulate
+from engine.permissions import PermissionDenied
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries, graph_versions
 from tests.engine.runtime.graphs import Builder

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.governance import permissions, users
-from engine.governance.permissions import PERMISSIONS, PermissionDenied
+from engine import permissions
+from engine.governance import users
+from engine.permissions import PERMISSIONS, PermissionDenied
 from engine.storage.database import Database
 from engine.storage.tables import ROLES
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from engine import demo
 from engine.errors import StatusFlowError
 from engine.governance import audit_log, users
-from engine.governance.permissions import PermissionDenied
+from engine.permissions import PermissionDenied
 from engine.runtime.records import RecordStore
-from engine.sources import record_edits, registry
+from engine.services import record_edits
+from engine.sources import registry
 from engine.storage.database import Database
 from engine.storage.tables import status_events
 

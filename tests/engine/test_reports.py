@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from engine import reports
-from engine import tasks as task_service
 from engine.clock import ManualClock
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, open_tasks, publish, set_status, shop

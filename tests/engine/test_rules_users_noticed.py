@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import exc, insert, select, text, update
 
-from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
-from engine.governance import audit_log, users
+from engine.governance import audit_log, passwords, users
 from engine.governance.sign_in import authenticate
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from engine.storage.tables import audit_entries
 from engine.storage.tables import users as users_table
@@ -227,25 +227,25 @@ def stored_hash(db: Database, name: str) -> str:
 
 
 def test_a_new_hash_carries_the_owasp_scrypt_parameters() -> None:
-    stored = users.hash_password(SECRET)
+    stored = passwords.hash_password(SECRET)
 
     scheme, n, r, p, salt, digest = stored.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
     assert len(base64.b64decode(salt)) == 16 and len(base64.b64decode(digest)) == 64
-    assert users.verify_password(SECRET, stored)
-    assert not users.verify_password("wrong password", stored)
+    assert passwords.verify_password(SECRET, stored)
+    assert not passwords.verify_password("wrong password", stored)
 
 
 def test_an_old_hash_still_verifies_and_is_upgraded_at_the_next_sign_in(db: Database) -> None:
     old = with_old_hash(db)
-    assert users.verify_password(SECRET, old)
+    assert passwords.verify_password(SECRET, old)
 
     assert authenticate(db, "ben", SECRET).username == "ben"
 
     upgraded = stored_hash(db, "ben")
     assert upgraded != old
     assert upgraded.split("$")[:4] == ["scrypt", str(2**17), "8", "1"]
-    assert users.verify_password(SECRET, upgraded)
+    assert passwords.verify_password(SECRET, upgraded)
     assert authenticate(db, "ben", SECRET).username == "ben"
     assert stored_hash(db, "ben") == upgraded  # a current hash is left as it is
 

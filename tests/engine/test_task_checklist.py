@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
 from engine.governance import audit_log, users
-from engine.governance.permissions import PermissionDenied
+from engine.permissions import PermissionDenied
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import engine, open_tasks, publish, set_status, shop, timeline

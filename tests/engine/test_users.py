@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from engine.errors import StatusFlowError
 from engine.governance import audit_log, users
-from engine.governance.permissions import PermissionDenied
 from engine.governance.sign_in import authenticate
+from engine.permissions import PermissionDenied
 from engine.storage.database import Database
 from engine.storage.tables import users as users_table
 from tests.password_cost import fast_password_hashing

@@ -7,8 +7,8 @@ from sqlalchemy import Connection, update
 from engine import durations
 from engine.graph.templates import render
 from engine.runtime.executors.base import InternalExecutor, Outcome, Step
+from engine.runtime.tasks import create_task, node_tasks
 from engine.storage.tables import tasks
-from engine.tasks import create_task, node_tasks
 from engine.time_zone import moment_text
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine import tasks as task_service
 from engine.clock import ManualClock
 from engine.errors import StatusFlowError
+from engine.runtime import tasks as task_service
 from engine.storage.database import Database
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import (

@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import select
 
-from engine import tasks as task_service
 from engine.clock import SYSTEM_CLOCK
+from engine.runtime import tasks as task_service
 from engine.runtime.engine import Engine
 from engine.runtime.scheduler import EngineRunner
 from engine.storage.database import Database

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import login_name, require_assignee
+from engine.permissions import login_name, require_assignee
 from engine.runtime.runs import (
     add_step,
     add_work_item,

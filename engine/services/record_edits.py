@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from engine import audit
 from engine.errors import StatusFlowError
-from engine.governance.permissions import allowed, require
+from engine.permissions import allowed, require
 from engine.runtime.records import RecordStore
 from engine.sources.registry import SourceInfo, get_source
 from engine.sources.status_codes import list_codes

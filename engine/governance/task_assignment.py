@@ -1,7 +1,7 @@
 """Who works a task: an admin gives an open task to another person or role.
 
 Deciding is limited to a task's assignee, a member of its role, or an admin
-(:func:`engine.governance.permissions.require_assignee`); when the assignee is away,
+(:func:`engine.permissions.require_assignee`); when the assignee is away,
 an admin reassigns the task here, and the audit log says who moved it from whom.
 """
 
@@ -12,10 +12,10 @@ from sqlalchemy import update
 from engine import audit
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
-from engine.governance.permissions import login_name, no_account, require, roles_of
+from engine.permissions import login_name, no_account, require, roles_of
+from engine.runtime.tasks import KIND_WORDS, TaskInfo, get_task, require_open
 from engine.storage.database import Database
 from engine.storage.tables import ROLES, tasks
-from engine.tasks import KIND_WORDS, TaskInfo, get_task, require_open
 
 
 def reassign(

@@ -51,13 +51,28 @@ SAFETY_PARAMS: tuple[Param, ...] = (
 # The check every DURATION parameter carries; graph validation uses it for the kind too.
 duration_problem = durations.problem
 
+RETRY_ATTEMPTS = 3  # tries in all, when a step does not say
+RETRY_BACKOFF: dict[str, Any] = {"amount": 30, "unit": "seconds"}  # before the first retry
+
+
+def retry_attempts(params: dict[str, Any]) -> int:
+    """How many times in all a step is tried: its setting, else :data:`RETRY_ATTEMPTS`
+    (the one default the form, the dispatcher and a take-over all use)."""
+    return int(params.get("retry_attempts") or RETRY_ATTEMPTS)
+
+
+def retry_backoff(params: dict[str, Any]) -> dict[str, Any]:
+    """How long before a step's first retry (each next one waits twice as long)."""
+    return dict(params.get("retry_backoff") or RETRY_BACKOFF)
+
+
 RETRY_PARAMS: tuple[Param, ...] = (
     Param(
         "retry_attempts",
         "Attempts",
         ParamKind.INTEGER,
         help="How many times in all to try this step before giving up (1 to 10).",
-        default=3,
+        default=RETRY_ATTEMPTS,
         required=True,
         minimum=1,
         maximum=10,
@@ -69,7 +84,7 @@ RETRY_PARAMS: tuple[Param, ...] = (
         ParamKind.DURATION,
         help="How long to wait before the first retry; each next retry waits twice as "
         "long, give or take a little so that retries do not all arrive at once.",
-        default={"amount": 30, "unit": "seconds"},
+        default=RETRY_BACKOFF,
         required=True,
         group="Retries",
         check=duration_problem,

@@ -26,6 +26,7 @@ from engine.actions.errors import ActionError
 from engine.clock import Clock
 from engine.errors import StatusFlowError
 from engine.nodes import catalogue
+from engine.nodes.common import retry_attempts, retry_backoff
 from engine.runtime.executors import EXECUTORS
 from engine.runtime.executors.base import ExternalExecutor, Outcome, Step
 from engine.runtime.index import Version
@@ -283,7 +284,7 @@ class Dispatcher:
         error: ActionError,
         journal: Journal,
     ) -> None:
-        attempts = int(step.params.get("retry_attempts") or 1)
+        attempts = retry_attempts(step.params)
         analytics.record(
             conn,
             analytics.row(
@@ -413,8 +414,7 @@ class Dispatcher:
 
     @staticmethod
     def _backoff(params: dict[str, Any], attempt: int) -> timedelta:
-        base = params.get("retry_backoff") or {"amount": 30, "unit": "seconds"}
-        delay = durations.to_timedelta(base) * (2 ** (attempt - 1))
+        delay = durations.to_timedelta(retry_backoff(params)) * (2 ** (attempt - 1))
         return delay * random.uniform(0.8, 1.2)
 
     @staticmethod

@@ -22,6 +22,7 @@ from engine import __version__
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.errors import StatusFlowError
 from engine.nodes import catalogue
+from engine.nodes.common import retry_attempts
 from engine.runtime import leases
 from engine.runtime.dispatch import Dispatcher
 from engine.runtime.events import claim_events
@@ -344,7 +345,7 @@ class Engine:
                 "The engine stopped while sending, so the email may or may not have been "
                 "delivered; it is not sent twice blindly.",
             )
-        elif claim.attempt >= int(node_type.with_defaults(node.params).get("retry_attempts") or 3):
+        elif claim.attempt >= retry_attempts(node_type.with_defaults(node.params)):
             self.dispatcher.hand_to_person(
                 conn, claim, node_type.label.lower(), "Every attempt was cut off."
             )

@@ -37,10 +37,7 @@ def version_refusal(conn: Connection, version: VersionInfo, actor: str, action: 
         and same_person(version.author, actor)
         and not get_setting(conn, FOUR_EYES_RELAXED, False)
     ):
-        return (
-            f"{version.author} wrote {version.label}, so someone else must approve it "
-            "(four-eyes rule)."
-        )
+        return f"You wrote {version.label}, so someone else must approve it (four-eyes rule)."
     return None
 
 

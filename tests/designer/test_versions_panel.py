@@ -181,7 +181,7 @@ def test_approving_your_own_version_is_not_offered_and_is_refused(
     versions.submit(db, shop, actor="root")
     panel = open_panel(qtbot, db, "root", shop)
     pick(qtbot, panel, "V1.0")
-    four_eyes = "root wrote V1.0, so someone else must approve it (four-eyes rule)."
+    four_eyes = "You wrote V1.0, so someone else must approve it (four-eyes rule)."
     # an admin may approve, but not their own work: the button says why it is off
     assert panel.approve_button.isVisible() and not panel.approve_button.isEnabled()
     assert panel.approve_button.toolTip() == four_eyes

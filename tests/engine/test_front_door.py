@@ -148,7 +148,7 @@ def test_letter_case_does_not_get_past_four_eyes(
         review.approve(team, version.id, actor=approver, clock=clock)
 
     assert str(refused.value) == (
-        f"pia wrote {version.label}, so someone else must approve it (four-eyes rule)."
+        f"You wrote {version.label}, so someone else must approve it (four-eyes rule)."
     )
     with team.read() as conn:
         assert review.get_version(conn, version.id).state == "in_review"
@@ -165,8 +165,8 @@ def test_the_review_answer_carries_the_four_eyes_reason_for_the_author(
     other = review.load_review_state(team, "pat", "Call the customer").rows[-1]
 
     assert not own.may("graph.approve") and own.may("graph.reject")
-    assert own.why_not == f"pia wrote {own.info.label}, so someone else must approve it " + (
-        "(four-eyes rule)."
+    assert own.why_not == (
+        f"You wrote {own.info.label}, so someone else must approve it (four-eyes rule)."
     )
     assert other.may("graph.approve") and other.why_not is None
     assert other.refusals["graph.publish"] == (

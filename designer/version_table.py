@@ -70,7 +70,7 @@ def _cells(row: VersionRow) -> tuple[str, ...]:
         STATE_WORDS.get(info.state, info.state),
         f"{info.author}, {when(info.submitted_at)}",
         review or "",
-        when(info.published_at),
+        ", ".join(filter(None, (info.published_by, when(info.published_at)))),
         row.verdict or "Not tested",
         row.note,
     )

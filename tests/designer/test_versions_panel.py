@@ -171,7 +171,7 @@ def test_a_publisher_approves_and_publishes_with_the_buttons(
     pick(qtbot, panel, "V1.0")
     click(qtbot, panel, panel.publish_button)
     assert column(panel, "State") == ["Published (current)"]
-    assert column(panel, "Published")[0] != ""
+    assert column(panel, "Published")[0].startswith("ben, ")  # who published, and when
     assert "published version: V1.0;" in panel.heading.text()
 
 

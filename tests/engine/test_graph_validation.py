@@ -57,6 +57,15 @@ def test_unknown_node_type() -> None:
     problem = only(validate(build(node("x", "action.teleport"), edges=(edge("t", "x"),)), ORDERS))
     assert (problem.node_id, problem.field, problem.severity) == ("x", "type", "error")
     assert "'action.teleport' is not a kind of step" in problem.message
+    assert problem.message.endswith(
+        "Delete it, or update StatusFlow if the graph came from a newer version."
+    )
+
+
+def test_steps_after_an_unknown_one_are_still_checked() -> None:
+    teleport, empty = node("x", "action.teleport"), node("n", "action.add_note", note="")
+    graph = build(teleport, empty, edges=(edge("t", "x"), edge("t", "n")))
+    assert [(p.node_id, p.field) for p in validate(graph, ORDERS)] == [("x", "type"), ("n", "note")]
 
 
 def test_no_trigger() -> None:
@@ -80,14 +89,101 @@ def test_a_step_not_reachable_from_a_trigger_is_a_warning() -> None:
 def test_connections_to_missing_steps_and_ports() -> None:
     edges = (
         edge("t", "gone"),
+        edge("lost", "mail"),
         edge("t", "mail", out="yes"),
         edge("mail", "t", out="in", into="out"),
     )
     messages = [p.message for p in validate(build(EMAIL, edges=edges), ORDERS)]
     assert any("ends at a step that is no longer in this graph" in m for m in messages)
+    assert any("starts at a step that is no longer in this graph" in m for m in messages)
     assert any("at 'yes', but it has no output by that name" in m for m in messages)
     assert any("starts at the input of" in m for m in messages)
     assert any("is a trigger, and a trigger starts a run" in m for m in messages)
+
+
+def test_structural_problems_are_said_word_for_word_at_the_step_to_fix() -> None:
+    """The designer shows these sentences as they are and marks the step each names
+    (for a connection from a deleted step: the step it still leads into)."""
+    note = node("n", "action.add_note", note="x")
+    edges = (
+        edge("t", "mail"),
+        edge("t", "mail"),
+        edge("lost", "mail"),
+        edge("mail", "t"),
+        edge("t", "n", into="zz"),
+        edge("mail", "n", out="in", into="out"),
+    )
+    said = [
+        (p.node_id, p.severity, p.message)
+        for p in validate(build(EMAIL, note, edges=edges), ORDERS)
+    ]
+    trigger, email = "'Status becomes DEL – Delivered'", "'Email ‹email›: Order ‹record_key›'"
+    assert said == [
+        ("t", "warning", "Two connections join the same two points; delete one of them."),
+        (
+            "mail",
+            "error",
+            "A connection starts at a step that is no longer in this graph. "
+            "Delete that connection.",
+        ),
+        (
+            "t",
+            "error",
+            f"{trigger} is a trigger, and a trigger starts a run: no step can lead into it. "
+            "Remove the connection into it.",
+        ),
+        (
+            "n",
+            "error",
+            "A connection goes into 'Note: x' at 'zz', but it has no input by that name. "
+            "Delete the connection and draw it again.",
+        ),
+        (
+            "mail",
+            "error",
+            f"A connection starts at the input of {email}. Connections go from an output "
+            "to an input; draw it again.",
+        ),
+        (
+            "n",
+            "error",
+            "A connection goes into the output of 'Note: x'. Connections go from an output "
+            "to an input; draw it again.",
+        ),
+        (
+            "t",
+            "error",
+            f"These steps would repeat forever without pause: {trigger} → {email} → {trigger}. "
+            "Put a wait or an approval in the loop, or remove a connection.",
+        ),
+    ]
+    [untriggered] = validate(Graph(id="g", name="n", source="orders", nodes=(EMAIL,)), ORDERS)
+    assert untriggered.message == (
+        "This graph has no trigger, so it would never start. Add a trigger such as "
+        "'Status becomes' and connect the first step to it."
+    )
+    [unreached] = validate(build(EMAIL), ORDERS)
+    assert unreached.message == (
+        f"{email} is not connected to a trigger, so it will never run. "
+        "Connect it after a trigger, or delete it."
+    )
+    [no_source] = validate(build(EMAIL, edges=(edge("t", "mail"),), source=None), ORDERS)
+    assert no_source.message == (
+        "This graph uses status codes or record fields but does not say which records it "
+        "works on. Choose a record source (for example orders) in the graph settings."
+    )
+
+
+def test_each_loop_is_reported_once_even_when_loops_interleave() -> None:
+    def step(node_id: str) -> Node:
+        return node(node_id, "action.add_note", note=node_id)
+
+    edges = (
+        *(edge("t", s) for s in ("a1", "b1")),
+        *(edge(x, y) for x, y in (("a1", "a2"), ("a2", "a1"), ("b1", "b2"), ("b2", "b1"))),
+    )
+    graph = build(step("a1"), step("b1"), step("a2"), step("b2"), edges=edges)
+    assert [p.node_id for p in validate(graph, ORDERS)] == ["a1", "b1"]
 
 
 def test_a_connection_into_an_output() -> None:
@@ -135,9 +231,15 @@ def test_a_value_of_the_wrong_shape_uses_the_duration_sentence() -> None:
 
 
 def test_numbers_outside_their_range() -> None:
-    mail = node("mail", "action.send_email", subject="S", body_text="B", retry_attempts=0)
-    problem = only(validate(build(mail, edges=(edge("t", "mail"),)), ORDERS))
-    assert problem.field == "retry_attempts" and "at least 1" in problem.message
+    def said(attempts: int) -> list[str]:
+        mail = node(
+            "mail", "action.send_email", subject="S", body_text="B", retry_attempts=attempts
+        )
+        return [p.message for p in validate(build(mail, edges=(edge("t", "mail"),)), ORDERS)]
+
+    assert said(0) == ["'Email ‹email›: S': Attempts: this must be at least 1."]
+    assert said(11) == ["'Email ‹email›: S': Attempts: this must be at most 10."]
+    assert said(1) == said(10) == []  # both ends of the range are allowed
 
 
 def test_the_node_types_own_check_is_reported() -> None:
@@ -210,6 +312,9 @@ def test_rules_with_an_unknown_operator_or_a_missing_value_are_all_reported() ->
             {"field": "total", "operator": "roughly", "value": 1},
             {"field": "email", "operator": "contains", "value": ""},
             {"field": "email", "operator": "is_not_empty"},
+            {"field": "email", "operator": ["equals"], "value": "x"},
+            {"field": "email", "operator": "one_of", "value": "a@example.com"},
+            {"field": "email", "operator": "one_of", "value": ["a@example.com"]},
         ],
     }
     check = node("c", "condition.rules", rules=rules)
@@ -217,9 +322,12 @@ def test_rules_with_an_unknown_operator_or_a_missing_value_are_all_reported() ->
         build(check, EMAIL, edges=(edge("t", "c"), edge("c", "mail", "true"))), ORDERS
     )
     messages = [p.message for p in problems]
-    assert len(messages) == 2
+    assert len(messages) == 4
     assert "Rules, rule 1: choose how to compare (is, is not" in messages[0]
     assert "Rules, rule 2: 'contains' needs a value to compare with." in messages[1]
+    assert "Rules, rule 4: choose how to compare (is, is not" in messages[2]
+    assert "Rules, rule 5: 'is one of' needs a list of values." in messages[3]
+    assert {p.severity for p in problems} == {"error"}  # the graph cannot be published
 
 
 def test_the_documented_unknown_template_variable_message() -> None:
@@ -280,6 +388,58 @@ def test_a_graph_using_record_data_needs_a_source() -> None:
     assert "does not say which records it works on" in problem.message
     manual = Graph(id="g", name="n", nodes=(node("m", "trigger.manual"),))
     assert validate(manual, ORDERS) == []
+
+
+def test_a_source_is_asked_for_exactly_when_a_step_uses_record_data() -> None:
+    """Codes, rules, a field named in a template (even before the field to set is
+    chosen) need a source; a plain note and a trigger with no codes chosen yet do not."""
+    manual = node("m", "trigger.manual")
+
+    def asks_for_a_source(step: Node) -> bool:
+        graph = Graph(id="g", name="n", nodes=(manual, step), edges=(edge("m", step.id),))
+        return any(p.field == "source" for p in validate(graph, ORDERS))
+
+    assert not asks_for_a_source(node("n", "action.add_note", note="Checked."))
+    assert asks_for_a_source(node("n", "action.add_note", note="By {{ customer_name }}."))
+    assert asks_for_a_source(node("f", "action.set_field", value="{{ customer_name }}"))
+    rules = {"match": "all", "rules": [{"field": "total", "operator": "is_empty"}]}
+    assert asks_for_a_source(node("c", "condition.rules", rules=rules))
+    assert asks_for_a_source(node("t", "trigger.status_entered", codes=["DEL"]))
+    assert not asks_for_a_source(node("t", "trigger.status_entered", codes=[]))
+
+
+def test_a_value_of_the_wrong_shape_says_what_it_should_be() -> None:
+    """An imported or hand-edited graph may hold a value of the wrong form: each one is
+    reported with what to do, naming the rule that is incomplete."""
+
+    def says(step: Node, field: str) -> str:
+        [problem] = [p for p in validate(build(step), ORDERS) if p.field == field]
+        return problem.message.split(": ", 1)[1]
+
+    def rules_say(rules: object) -> str:
+        return says(node("c", "condition.rules", rules=rules), "rules")
+
+    def cases_say(cases: object) -> str:
+        return says(node("s", "condition.switch", field="customer_name", cases=cases), "cases")
+
+    assert says(node("w", "wait.status", codes="DEL"), "codes") == (
+        "Statuses: this should be a list of choices."
+    )
+    assert rules_say("total > 9") == "Rules: choose whether all rules or any one rule must hold."
+    assert rules_say({"match": "all", "rules": "total > 9"}) == "Rules: add at least one rule."
+    incomplete = "is incomplete; choose its field and how to compare."
+    complete = {"field": "total", "operator": "is_empty"}
+    assert rules_say({"match": "all", "rules": [complete, {"field": "total"}]}) == (
+        f"Rules: rule 2 {incomplete}"
+    )
+    assert rules_say({"match": "any", "rules": [{"operator": "is_empty"}]}) == (
+        f"Rules: rule 1 {incomplete}"
+    )
+    unreadable = "Cases: the cases could not be read; set them up again."
+    assert cases_say(7) == unreadable
+    assert cases_say([{"port": "case_1"}]) == unreadable
+    assert cases_say([{"value": "x"}]) == unreadable
+    assert cases_say({"value": "x", "port": "case_1"}) == unreadable
 
 
 def test_without_the_database_names_are_not_checked() -> None:

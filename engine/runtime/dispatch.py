@@ -6,46 +6,39 @@ round, so a run goes from step to step without a new transaction. Each round rea
 its runs and records together (``preload``) and sends its rows together (``journal``).
 
 External steps render in a read transaction, send outside any transaction, and
-commit the result afterwards; a failure is retried with exponential backoff and
-jitter, and when the attempts are used up the node's compensation policy applies: a
-manual task for a person, or a failed run.
+commit the result afterwards; what a failure leads to (retries, a person, a failed
+run) is :mod:`engine.runtime.failures`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, update
-from sqlalchemy.exc import DBAPIError
 
-from engine import analytics, durations
+from engine import analytics
 from engine.actions.errors import ActionError
 from engine.clock import Clock
 from engine.errors import StatusFlowError
 from engine.nodes import catalogue
-from engine.nodes.common import retry_attempts, retry_backoff
 from engine.runtime.executors import EXECUTORS
 from engine.runtime.executors.base import ExternalExecutor, Outcome, Step
-from engine.runtime.index import Version
+from engine.runtime.failures import FailurePolicy, trigger_kind
 from engine.runtime.journal import Journal
-from engine.runtime.leases import Claim, LeaseLost, complete, renew, reschedule
+from engine.runtime.leases import Claim, LeaseLost, renew, reschedule
 from engine.runtime.preload import Preload
-from engine.runtime.runs import add_step, finish_run, get_run, jsonable, step_row
+from engine.runtime.runs import finish_run, get_run, jsonable
 from engine.runtime.services import Services
-from engine.runtime.tasks import create_task
-from engine.storage.database import Database, first_line
+from engine.storage.database import Database
 from engine.storage.tables import work_items
-from engine.time_zone import moment_text
 
 log = logging.getLogger("statusflow.engine")
 
 GUARDED = ("wait", "action")  # categories with "do not execute if ... changed"
 WAITS_IN_SEVERAL_ITEMS = ("human.approval",)  # a decision item and a timeout item
 CHAIN_LIMIT = 50  # rounds of internal steps executed back to back in one transaction
-CRASH_RETRIES = 3
 
 
 class Dispatcher:
@@ -53,6 +46,7 @@ class Dispatcher:
         self.db = db
         self.services = services
         self.clock = clock
+        self.failures = FailurePolicy(services, clock, self._step)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -109,7 +103,7 @@ class Dispatcher:
             return []
         except Exception as exc:  # a bug or a broken record: retried, then the run fails
             log.exception("work item %s failed unexpectedly", claim.id)
-            self._crashed(conn, claim, exc)
+            self.failures.crashed(conn, claim, exc)
             return []
 
     def execute_external(self, claim: Claim, lease: timedelta) -> None:
@@ -233,7 +227,7 @@ class Dispatcher:
             name,
             source_id=step.version.source.id,
             graph_id=step.version.graph_id,
-            trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
+            trigger_type=trigger_kind(step.version, step.run.trigger_node_id),
             action_type=step.node.type,
         )
 
@@ -268,159 +262,11 @@ class Dispatcher:
             if step is None or step.record is None or why is not None:
                 self._internal(conn, claim, journal)  # the same decisions, now committed
             elif error is not None:
-                self._failed(conn, claim, step, executor, prepared, error, journal)
+                self.failures.action_failed(conn, claim, step, executor, prepared, error, journal)
             else:
                 self._count_action(journal, step, analytics.ACTION_EXECUTED)
                 self._apply(conn, claim, step, outcome, journal)
             journal.settle()
-
-    def _failed(
-        self,
-        conn: Connection,
-        claim: Claim,
-        step: Step,
-        executor: ExternalExecutor,
-        prepared: Any,
-        error: ActionError,
-        journal: Journal,
-    ) -> None:
-        attempts = retry_attempts(step.params)
-        analytics.record(
-            conn,
-            analytics.row(
-                analytics.ACTION_FAILED,
-                source_id=step.version.source.id,
-                graph_id=step.version.graph_id,
-                trigger_type=self._trigger_kind(step.version, step.run.trigger_node_id),
-                action_type=step.node.type,
-                properties={"error_class": error.error_class, "attempt": claim.attempt},
-                clock=self.clock,
-            ),
-        )
-        common: dict[str, Any] = {
-            "node_id": step.node.id,
-            "node_type": step.node.type,
-            "attempt": claim.attempt,
-            "error_class": error.error_class,
-            "error": str(error),
-            "engine_id": self.services.engine_id,
-            "clock": self.clock,
-        }
-        if error.retryable and claim.attempt < attempts:
-            due = self.clock.now() + self._backoff(step.params, claim.attempt)
-            add_step(
-                conn,
-                step_row(
-                    step.run.id,
-                    "retry",
-                    f"Attempt {claim.attempt} of {attempts} failed: {error} "
-                    f"Next try at {moment_text(due, self.services.zone, seconds=True)}.",
-                    **common,
-                ),
-            )
-            if not reschedule(
-                conn, claim, self.services.engine_id, due, claim.payload, keep_attempts=True
-            ):
-                raise LeaseLost
-            return
-        tried = f"after {claim.attempt} attempt{'s' * (claim.attempt != 1)}"
-        add_step(conn, step_row(step.run.id, "action", f"Failed {tried}: {error}", **common))
-        journal.complete(claim)
-        if step.params.get("on_failure", "task") == "fail":
-            finish_run(
-                conn,
-                step.run.id,
-                "failed",
-                f"{step.node_type.label} failed: {error}",
-                clock=self.clock,
-            )
-            return
-        what = executor.describe(prepared) if prepared is not None else step.node_type.label.lower()
-        self.compensation_task(conn, step, what, error)
-
-    def compensation_task(
-        self, conn: Connection, step: Step, what: str, error: ActionError | str
-    ) -> None:
-        """Ask a person to do (or check) a step by hand; the run waits for them."""
-        record = jsonable({k: v for k, v in (step.record or {}).items() if not k.startswith("_")})
-        task_id = create_task(
-            conn,
-            kind="compensation",
-            title=f"Please do by hand: {what}",
-            instructions=(
-                f"StatusFlow could not complete {what} for {step.version.source.name} "
-                f"{step.run.record_key} ('{step.version.graph_name}'). "
-                f"The error was: {error} Do it by hand, then mark this task done so the "
-                "automation continues — or abandon it to end the run as failed."
-            ),
-            assignee_role="operator",
-            run_id=step.run.id,
-            node_id=step.node.id,
-            context={
-                "error": str(error),
-                "error_class": getattr(error, "error_class", "lease_expired"),
-                "action": step.node.type,
-                "record": record,
-            },
-            clock=self.clock,
-        )
-        add_step(
-            conn,
-            step_row(
-                step.run.id,
-                "task",
-                f"Created a manual task for the operators: do {what} by hand.",
-                node_id=step.node.id,
-                clock=self.clock,
-                detail={"task_id": task_id},
-            ),
-        )
-
-    def _crashed(self, conn: Connection, claim: Claim, exc: Exception) -> None:
-        """An unexpected error: try again later, then fail the run with the reason."""
-        run = get_run(conn, claim.run_id)
-        error = _plain_error(exc)
-        if claim.attempt < CRASH_RETRIES:
-            due = self.clock.now() + timedelta(seconds=30 * 2 ** (claim.attempt - 1))
-            add_step(
-                conn,
-                step_row(
-                    run.id,
-                    "retry",
-                    f"This step hit an unexpected error ({error}); it is tried again at "
-                    f"{moment_text(due, self.services.zone, seconds=True)}.",
-                    node_id=claim.node_id,
-                    attempt=claim.attempt,
-                    error_class="internal",
-                    error=error,
-                    clock=self.clock,
-                ),
-            )
-            reschedule(conn, claim, self.services.engine_id, due, claim.payload, keep_attempts=True)
-            return
-        complete(conn, [claim], self.services.engine_id, self.clock.now())
-        finish_run(conn, run.id, "failed", f"an unexpected error: {error}", clock=self.clock)
-
-    def hand_to_person(self, conn: Connection, claim: Claim, what: str, why: str) -> None:
-        """Close an item whose engine died and ask a person to finish the step."""
-        step = self._step(conn, claim)
-        conn.execute(
-            update(work_items)
-            .where(work_items.c.id == claim.id)
-            .values(state="done", completed_at=self.clock.now(), lease_owner=None)
-        )
-        if step is not None:
-            self.compensation_task(conn, step, what, why)
-
-    @staticmethod
-    def _backoff(params: dict[str, Any], attempt: int) -> timedelta:
-        delay = durations.to_timedelta(retry_backoff(params)) * (2 ** (attempt - 1))
-        return delay * random.uniform(0.8, 1.2)
-
-    @staticmethod
-    def _trigger_kind(version: Version, trigger_node_id: str) -> str | None:
-        node = version.graph.node(trigger_node_id)
-        return catalogue.require(node.type).trigger_kind if node else None
 
     # -- committing a result ----------------------------------------------------------
 
@@ -477,11 +323,3 @@ class Dispatcher:
                 state="cancelled", cancel_reason="the step moved on", completed_at=self.clock.now()
             )
         )
-
-
-def _plain_error(exc: Exception) -> str:
-    """What went wrong, for the timeline: the database's own first line without the SQL
-    it was running (the full error goes to the log)."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        return f"the database refused the change: {first_line(exc)}"
-    return f"{type(exc).__name__}: {exc}"

@@ -338,7 +338,7 @@ class Engine:
         if node is None or node_type is None or claim.payload.get("phase") is not None:
             leases.take_over(conn, claim)
         elif node_type.type_id in UNSENT_CHECK:
-            self.dispatcher.hand_to_person(
+            self.dispatcher.failures.hand_to_person(
                 conn,
                 claim,
                 f"check whether {node_type.label.lower()} went out, and send it if not",
@@ -346,7 +346,7 @@ class Engine:
                 "delivered; it is not sent twice blindly.",
             )
         elif claim.attempt >= retry_attempts(node_type.with_defaults(node.params)):
-            self.dispatcher.hand_to_person(
+            self.dispatcher.failures.hand_to_person(
                 conn, claim, node_type.label.lower(), "Every attempt was cut off."
             )
         else:

@@ -9,11 +9,14 @@ table in ``docs/permissions.md`` is generated from the same matrix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from engine import graphs, settings
 from engine.clock import ManualClock
@@ -23,6 +26,7 @@ from engine.services import audit, inbox, people, record_edits, review, runs, te
 from engine.sources import status_codes
 from engine.storage.database import Database
 from engine.time_zone import TIME_ZONE
+from tests.conftest import BACKENDS, fresh_postgres_url
 from tests.engine.runtime.graphs import Builder
 from tests.engine.runtime.support import publish, shop
 from tests.engine.test_loops import status_graph
@@ -126,16 +130,57 @@ def test_every_action_in_the_matrix_has_a_cell() -> None:
     assert set(CELLS) == set(PERMISSIONS)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def shop_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The demo shop with a hand-started graph published, made once per database kind
+    and copied for each cell (160 cells would otherwise build it 160 times)."""
+    clock = ManualClock()
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("matrix") / "shop.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+        _build_shop(url, clock)
+        yield "sqlite", str(path)
+    else:
+        for url in fresh_postgres_url(request.getfixturevalue("pg_template")):
+            _build_shop(url, clock)
+            yield "postgresql", make_url(url).database or ""
+
+
+def _build_shop(url: str, clock: ManualClock) -> None:
+    db = Database(url)
+    try:
+        shop(db, clock)
+        g = Builder(CALL, "orders")
+        g.line(g.node("trigger.manual"), g.node("action.add_note", note="Call them."))
+        publish(db, g.graph.to_document(), clock)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def shop_db(shop_template: tuple[str, str], tmp_path: Path) -> Iterator[Database]:
+    kind, source = shop_template
+    if kind == "sqlite":
+        path = tmp_path / "shop.db"
+        shutil.copy(source, path)
+        urls: Iterator[str] = iter([f"sqlite:///{path}"])
+    else:
+        urls = fresh_postgres_url(source)
+    for url in urls:
+        db = Database(url)
+        yield db
+        db.dispose()
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", sorted(PERMISSIONS))
 def test_each_role_may_do_exactly_what_the_matrix_says(
-    db: Database, action: str, role: str
+    shop_db: Database, action: str, role: str
 ) -> None:
-    clock = ManualClock()
-    shop(db, clock)
-    g = Builder(CALL, "orders")
-    g.line(g.node("trigger.manual"), g.node("action.add_note", note="Call them."))
-    publish(db, g.graph.to_document(), clock)
+    db, clock = shop_db, ManualClock()
     world = World(db, clock)
     prepare, do = CELLS[action]
     if prepare is not None:

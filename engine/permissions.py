@@ -145,42 +145,37 @@ def require_assignee(
 ) -> None:
     """Raise unless ``actor`` may work task ``task_id``: its assignee, a member of its
     role, or an admin (anyone who may work tasks when it names neither)."""
-    denied = refusal(conn, actor, "task.decide") or _assignee_refusal(
-        conn, actor, task_id, user, role
-    )
+    denied = refusal(conn, actor, "task.decide")
+    if denied is None and not _is_assignee(conn, actor, user, role):
+        whose = (
+            f"assigned to {login_name(user)}, so only {login_name(user)}"
+            if user
+            else f"for the {role} role, so only a {role}"
+        )
+        denied = (
+            f"Task {task_id} is {whose} or an admin can work it; an admin can reassign it "
+            f"with 'statusflow task reassign {task_id}'."
+        )
     if denied is not None:
         raise PermissionDenied(denied)
 
 
 def may_work_task(conn: Connection, actor: str, user: str | None, role: str | None) -> bool:
     """Whether ``actor`` may decide a task assigned to ``user`` or ``role`` (for the UI)."""
-    return allowed(conn, actor, "task.decide") and (
-        _assignee_refusal(conn, actor, 0, user, role) is None
-    )
+    return allowed(conn, actor, "task.decide") and _is_assignee(conn, actor, user, role)
 
 
-def _assignee_refusal(
-    conn: Connection, actor: str, task_id: int, user: str | None, role: str | None
-) -> str | None:
+def _is_assignee(conn: Connection, actor: str, user: str | None, role: str | None) -> bool:
+    """The task's person, a member of its role, or an admin; anyone when it names neither
+    (or when the database has no accounts yet)."""
     if conn.execute(select(users.c.id).limit(1)).first() is None:
-        return None
+        return True
     roles = roles_of(conn, actor)
     if ADMIN in roles:
-        return None
+        return True
     if user:
-        if same_person(user, actor):
-            return None
-        whose = f"assigned to {login_name(user)}, so only {login_name(user)}"
-    elif role:
-        if role in roles:
-            return None
-        whose = f"for the {role} role, so only a {role}"
-    else:
-        return None
-    return (
-        f"Task {task_id} is {whose} or an admin can work it; an admin can reassign it "
-        f"with 'statusflow task reassign {task_id}'."
-    )
+        return same_person(user, actor)
+    return role in roles if role else True
 
 
 def no_account(actor: str) -> str:

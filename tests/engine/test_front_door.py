@@ -134,6 +134,23 @@ def test_the_inbox_shows_each_person_their_own_tasks_with_what_they_may_do(
     assert seen("ann") == {for_publishers: None, for_ben: None}  # admins may decide all
 
 
+def test_a_deactivated_person_sees_their_task_but_may_not_decide_it(
+    team: Database, clock: ManualClock
+) -> None:
+    task_id = new_task(team, clock, user="ben")
+    users.deactivate(team, "ben", actor="ann")
+
+    [item] = inbox.load_inbox(team, "ben", clock.now())
+
+    assert item.task.id == task_id
+    assert item.why_not == (
+        "ben's StatusFlow account is deactivated, so working a task is not possible. "
+        "Ask an admin to reactivate it."
+    )
+    with pytest.raises(PermissionDenied, match="deactivated"):
+        inbox.decide(team, task_id, "approve", actor="ben", clock=clock)
+
+
 # -- four-eyes holds whatever the letter case -------------------------------------------
 
 

@@ -134,6 +134,14 @@ def test_the_inbox_shows_each_person_their_own_tasks_with_what_they_may_do(
     assert seen("ann") == {for_publishers: None, for_ben: None}  # admins may decide all
 
 
+def test_a_task_for_nobody_in_particular_is_anyones_who_works_tasks(
+    team: Database, clock: ManualClock
+) -> None:
+    task_id = new_task(team, clock)  # neither a person nor a role
+
+    assert inbox.decide(team, task_id, "approve", actor="ben", clock=clock).decided_by == "ben"
+
+
 def test_a_deactivated_person_sees_their_task_but_may_not_decide_it(
     team: Database, clock: ManualClock
 ) -> None:

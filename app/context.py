@@ -63,18 +63,9 @@ class Context:
     def _sign_in(self) -> str:
         """Without a password when the session service says none is needed; else from
         ``STATUSFLOW_PASSWORD``, the keyring entry 'statusflow login' saved, or a prompt."""
-        local = getpass.getuser()
-        login = session.login_name(self.claimed or local)
         db = self.database()
-        person = session.database_person(db)
-        if person is not None:  # the database checked this login's password
-            if self.claimed and login != person:
-                raise StatusFlowError(
-                    f"This database connection is {person}'s own login, so you act as "
-                    f"{person}; to act as {login}, connect with {login}'s login."
-                )
-            return person
-        if not session.needs_password(db, login, local_user=local):
+        login, needed = session.who_acts(db, self.claimed, local_user=getpass.getuser())
+        if not needed:
             return login
         password = os.environ.get(PASSWORD_ENV) or self._saved_password(login)
         if not password and sys.stdin.isatty():

@@ -143,26 +143,30 @@ def refusal(conn: Connection, actor: str, action: str) -> str | None:
 def require_assignee(
     conn: Connection, actor: str, task_id: int, user: str | None, role: str | None
 ) -> None:
-    """Raise unless ``actor`` may work task ``task_id``: its assignee, a member of its
-    role, or an admin (anyone who may work tasks when it names neither)."""
-    denied = refusal(conn, actor, "task.decide")
-    if denied is None and not _is_assignee(conn, actor, user, role):
-        whose = (
-            f"assigned to {login_name(user)}, so only {login_name(user)}"
-            if user
-            else f"for the {role} role, so only a {role}"
-        )
-        denied = (
-            f"Task {task_id} is {whose} or an admin can work it; an admin can reassign it "
-            f"with 'statusflow task reassign {task_id}'."
-        )
+    """Raise unless ``actor`` may work task ``task_id`` (see :func:`assignee_refusal`)."""
+    denied = assignee_refusal(conn, actor, task_id, user, role)
     if denied is not None:
         raise PermissionDenied(denied)
 
 
-def may_work_task(conn: Connection, actor: str, user: str | None, role: str | None) -> bool:
-    """Whether ``actor`` may decide a task assigned to ``user`` or ``role`` (for the UI)."""
-    return allowed(conn, actor, "task.decide") and _is_assignee(conn, actor, user, role)
+def assignee_refusal(
+    conn: Connection, actor: str, task_id: int, user: str | None, role: str | None
+) -> str | None:
+    """Why ``actor`` may not work task ``task_id``, or None: its assignee, a member of
+    its role, or an admin may (anyone who works tasks when it names neither). The
+    inbox shows this sentence where the deciding would refuse with it."""
+    denied = refusal(conn, actor, "task.decide")
+    if denied is not None or _is_assignee(conn, actor, user, role):
+        return denied
+    whose = (
+        f"assigned to {login_name(user)}, so only {login_name(user)}"
+        if user
+        else f"for the {role} role, so only a {role}"
+    )
+    return (
+        f"Task {task_id} is {whose} or an admin can work it; an admin can reassign it "
+        f"with 'statusflow task reassign {task_id}'."
+    )
 
 
 def _is_assignee(conn: Connection, actor: str, user: str | None, role: str | None) -> bool:

@@ -47,7 +47,7 @@ def show_audit(ctx: Context, args: argparse.Namespace) -> int:
         ctx.actor,
         since=since,
         until=until,
-        user=args.user,
+        actor=args.user,
         action=args.action,
         limit=args.limit,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from engine.governance import audit_log
@@ -13,23 +12,12 @@ from engine.storage.database import Database
 __all__ = ["Actor", "AuditEntry", "audit_page", "read_audit", "to_csv"]
 
 
-def read_audit(
-    db: Database,
-    actor: str,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    user: str | None = None,
-    action: str | None = None,
-    limit: int = 1000,
-) -> list[AuditEntry]:
-    """Entries matching every filter given, newest first; needs the "read the audit
-    log" permission (publishers and admins)."""
+def read_audit(db: Database, reader: str, **filters: Any) -> list[AuditEntry]:
+    """Entries matching ``filters`` (as :func:`engine.governance.audit_log.query` takes
+    them), newest first; ``reader`` needs the "read the audit log" permission."""
     with db.read() as conn:
-        require(conn, actor, "audit.read")
-        return audit_log.query(
-            conn, since=since, until=until, actor=user, action=action, limit=limit
-        )
+        require(conn, reader, "audit.read")
+        return audit_log.query(conn, **filters)
 
 
 def audit_page(db: Database, reader: str, **filters: Any) -> tuple[list[AuditEntry], list[Actor]]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.governance.task_assignment import reassign
-from engine.permissions import allowed, may_work_task, refusal, roles_of
+from engine.permissions import allowed, assignee_refusal, roles_of
 from engine.runtime.records import RecordStore
 from engine.runtime.run_search import describe_record
 from engine.runtime.runs import BLOCKING_TASKS, get_run
@@ -74,7 +74,10 @@ def load_inbox(db: Database, actor: str, now: datetime) -> list[InboxTask]:
         found = _tasks_for(conn, actor, mine=not allowed(conn, actor, "users.manage"))
         return [
             replace(
-                _with_record(conn, task, sources, store, now), why_not=_why_not(conn, actor, task)
+                _with_record(conn, task, sources, store, now),
+                why_not=assignee_refusal(
+                    conn, actor, task.id, task.assignee_user, task.assignee_role
+                ),
             )
             for task in found
         ]
@@ -94,14 +97,6 @@ def _tasks_for(
         return list_tasks(conn, open_only=open_only)
     roles = tuple(sorted(roles_of(conn, actor)))
     return list_tasks(conn, user=actor, roles=roles, open_only=open_only)
-
-
-def _why_not(conn: Connection, actor: str, task: TaskInfo) -> str | None:
-    if may_work_task(conn, actor, task.assignee_user, task.assignee_role):
-        return None
-    return refusal(conn, actor, "task.decide") or (
-        f"Task {task.id} is not yours to decide; an admin can reassign it."
-    )
 
 
 def _with_record(

@@ -4,7 +4,7 @@ publisher role, checked here for the designer and the command line alike."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
 from engine.permissions import require
 from engine.runtime import run_search, timeline
@@ -49,31 +49,12 @@ def record_timeline(
         return timeline.record_timeline(conn, source, key)
 
 
-def find_runs(
-    db: Database,
-    actor: str,
-    *,
-    source: str | None = None,
-    record_key: str | None = None,
-    graph: str | None = None,
-    state: str | None = None,
-    since: datetime | None = None,
-    text: str | None = None,
-    limit: int = 100,
-) -> list[RunSummary]:
-    """Runs matching every filter given, newest first."""
+def find_runs(db: Database, actor: str, **filters: Any) -> list[RunSummary]:
+    """Runs matching every filter given (as :func:`engine.runtime.timeline.find_runs`
+    takes them), newest first."""
     with db.read() as conn:
         require(conn, actor, "runs.read")
-        return timeline.find_runs(
-            conn,
-            source=source,
-            record_key=record_key,
-            graph=graph,
-            state=state,
-            since=since,
-            text=text,
-            limit=limit,
-        )
+        return timeline.find_runs(conn, **filters)
 
 
 def search_runs(db: Database, actor: str, query: RunQuery) -> list[FoundRun]:

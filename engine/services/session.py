@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.errors import StatusFlowError
 from engine.governance import db_logins
 from engine.governance.sign_in import FAILURE_WINDOW, MAX_FAILURES, authenticate
 from engine.permissions import login_name
@@ -25,8 +26,8 @@ __all__ = [
     "MAX_FAILURES",
     "database_person",
     "login_name",
-    "needs_password",
     "sign_in",
+    "who_acts",
 ]
 
 
@@ -37,12 +38,24 @@ def database_person(db: Database) -> str | None:
         return db_logins.database_person(conn)
 
 
-def needs_password(db: Database, login: str, *, local_user: str) -> bool:
-    """Whether acting as ``login`` needs that person's password here."""
+def who_acts(db: Database, claimed: str | None, *, local_user: str) -> tuple[str, bool]:
+    """The login acting (``claimed``, else the computer's user) and whether their
+    StatusFlow password is still needed, read in one transaction. A person's own
+    PostgreSQL login is who acts, password checked by the database; acting as anyone
+    else on that connection is refused."""
+    login = login_name(claimed or local_user)
     with db.read() as conn:
+        person = db_logins.database_person(conn)
+        if person is not None:
+            if claimed and login != person:
+                raise StatusFlowError(
+                    f"This database connection is {person}'s own login, so you act as "
+                    f"{person}; to act as {login}, connect with {login}'s login."
+                )
+            return person, False
         if conn.execute(select(users.c.id).limit(1)).first() is None:
-            return False
-    return not (db.is_sqlite and login_name(login) == login_name(local_user))
+            return login, False  # no accounts yet: the first admin must be creatable
+    return login, not (db.is_sqlite and login == login_name(local_user))
 
 
 def sign_in(db: Database, login: str, password: str, clock: Clock = SYSTEM_CLOCK) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine.permissions import require
 from engine.runtime.records import RecordStore
 from engine.runtime.runs import get_run
 from engine.runtime.timeline import RunSummary, StepLine, find_runs, record_timeline
@@ -82,10 +83,12 @@ def record_labels(
     }
 
 
-def search_runs(db: Database, query: RunQuery) -> list[FoundRun]:
-    """Runs whose record key is the text or whose display fields contain it, newest first."""
+def search_runs(db: Database, actor: str, query: RunQuery) -> list[FoundRun]:
+    """Runs whose record key is the text or whose display fields contain it, newest first
+    (``actor`` needs the "read runs" permission)."""
     filters: dict[str, Any] = {"graph": query.graph_id, "state": query.state, "since": query.since}
     with db.read() as conn:
+        require(conn, actor, "runs.read")
         found = find_runs(conn, text=query.text or None, **filters)
         if query.text:
             seen = {run.id for run in found}
@@ -97,9 +100,11 @@ def search_runs(db: Database, query: RunQuery) -> list[FoundRun]:
     return [FoundRun(run, labels[(run.source, run.record_key)]) for run in found]
 
 
-def load_timeline(db: Database, source: str, key: str) -> RecordTimeline:
-    """Every run of the record with its steps, the record in words and each run's version."""
+def load_timeline(db: Database, actor: str, source: str, key: str) -> RecordTimeline:
+    """Every run of the record with its steps, the record in words and each run's version
+    (``actor`` needs the "read runs" permission)."""
     with db.read() as conn:
+        require(conn, actor, "runs.read")
         info = get_source(conn, source)
         runs = record_timeline(conn, source, key)
         versions = {}

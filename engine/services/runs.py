@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.permissions import require
-from engine.runtime import run_search, timeline
-from engine.runtime.run_search import FoundRun, RecordTimeline, RunQuery
+from engine.runtime import timeline
+from engine.runtime.run_search import FoundRun, RecordTimeline, RunQuery, load_timeline, search_runs
 from engine.runtime.starts import start_manual
 from engine.runtime.timeline import (
     STATE_WORDS,
@@ -55,17 +55,3 @@ def find_runs(db: Database, actor: str, **filters: Any) -> list[RunSummary]:
     with db.read() as conn:
         require(conn, actor, "runs.read")
         return timeline.find_runs(conn, **filters)
-
-
-def search_runs(db: Database, actor: str, query: RunQuery) -> list[FoundRun]:
-    """The designer's run search: record key or displayed fields, newest first."""
-    with db.read() as conn:
-        require(conn, actor, "runs.read")
-    return run_search.search_runs(db, query)
-
-
-def load_timeline(db: Database, actor: str, source: str, key: str) -> RecordTimeline:
-    """A record's runs with their steps, the record in words and each run's version."""
-    with db.read() as conn:
-        require(conn, actor, "runs.read")
-    return run_search.load_timeline(db, source, key)

@@ -43,8 +43,8 @@ def test_a_run_is_found_by_customer_name_or_order_number_and_says_whose_it_is(
     shop(db, clock)
     delivered(db, clock, 7, 9)
 
-    [by_name] = search_runs(db, RunQuery("anna cost"))
-    [by_key] = search_runs(db, RunQuery("7"))
+    [by_name] = search_runs(db, "ana", RunQuery("anna cost"))
+    [by_key] = search_runs(db, "ana", RunQuery("7"))
 
     assert by_name == by_key
     assert by_name.run.record_key == "7"
@@ -61,7 +61,7 @@ def test_an_empty_search_lists_every_run_newest_first_within_the_filters(
         graph_id = find_graph(conn, NOTE).id
 
     def keys(query: RunQuery) -> list[str]:
-        return [found.run.record_key for found in search_runs(db, query)]
+        return [found.run.record_key for found in search_runs(db, "ana", query)]
 
     assert keys(RunQuery()) == ["9", "7"]
     assert keys(RunQuery(graph_id=graph_id, state="succeeded")) == ["9", "7"]
@@ -75,7 +75,7 @@ def test_a_record_timeline_knows_each_run_s_version_and_path(
     shop(db, clock)
     version = delivered(db, clock, 7)
 
-    timeline = load_timeline(db, "orders", "7")
+    timeline = load_timeline(db, "ana", "orders", "7")
 
     [(run, steps)] = timeline.runs
     assert timeline.record.startswith("orders 7 — Anna Costa")
